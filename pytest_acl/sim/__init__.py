@@ -1,0 +1,65 @@
+"""The built-in AscendCL simulator: ``from pytest_acl.sim import acl``.
+
+``acl`` is the process-wide simulator configured by ``PYTEST_ACL_SIM_*`` (see config.py),
+created on first use — importing this package creates nothing. ``Simulator(...)`` makes an
+independent one (own devices, memory and ids) for tests that must not share state.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pytest_acl.sim.config import SimConfig, SimConfigError, parse_size
+
+__all__ = ["Simulator", "SimConfig", "SimConfigError", "acl", "default_simulator"]
+
+
+class Simulator:
+    """One simulated machine and its pyACL-shaped ``acl`` module."""
+
+    def __init__(self, devices: int | None = None, soc: str | None = None,
+                 hbm: int | str | None = None, *, config: SimConfig | None = None) -> None:
+        from pytest_acl.sim.module import build_acl_module
+        from pytest_acl.sim.runtime import Runtime
+
+        base = config or SimConfig()
+        self.config = SimConfig(
+            device_count=base.device_count if devices is None else devices,
+            soc_name=base.soc_name if soc is None else soc,
+            hbm_bytes=base.hbm_bytes if hbm is None else
+            (parse_size(hbm) if isinstance(hbm, str) else hbm))
+        self.runtime = Runtime(self.config)
+        self.acl = build_acl_module(self)
+
+    @classmethod
+    def from_env(cls) -> Simulator:
+        """A simulator configured by the ``PYTEST_ACL_SIM_*`` environment variables."""
+        return cls(config=SimConfig.from_env())
+
+    def live_counts(self) -> dict[str, int]:
+        """Live resources by kind (device bytes in use, contexts, streams, …)."""
+        return self.runtime.live_counts()
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"Simulator(devices={c.device_count}, soc={c.soc_name!r}, hbm={c.hbm_bytes})"
+
+
+_default: Simulator | None = None
+_default_lock = threading.Lock()
+
+
+def default_simulator() -> Simulator:
+    """The process-wide simulator behind ``pytest_acl.sim.acl`` (created from the env)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Simulator.from_env()
+        return _default
+
+
+def __getattr__(name: str) -> Any:
+    if name == "acl":
+        return default_simulator().acl
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

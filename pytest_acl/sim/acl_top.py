@@ -1,0 +1,51 @@
+"""Top-level ``acl`` functions: init, finalize, versions and the SoC name.
+
+Reference-count semantics follow reference/acl-api.md §5.13: a repeated ``init`` returns
+100002 and counts; one ``finalize`` zeroes the count; ``finalize_reference`` decrements it;
+finalizing an uninitialised runtime returns 100037.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pytest_acl.constants import AclError
+from pytest_acl.sim.pyargs import AclFail, pyacl
+from pytest_acl.sim.runtime import Runtime
+
+E = AclError
+# aclrtGetVersion reports the interface version; RT-HDR acl_rt.h says "Current version is
+# 1.17.0" (reference/acl-api.md §0, RT-HDR).
+ACL_INTERFACE_VERSION = (1, 17, 0)
+
+
+class TopApi:
+    """The functions at the top of the ``acl`` module that concern the whole runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    @pyacl("acl.init", "|s")
+    def init(self, config_path: str = "") -> int:
+        """An optional JSON config path; a path that is not a readable file is refused."""
+        if config_path and not os.path.isfile(config_path):
+            raise AclFail(E.ACL_ERROR_INVALID_FILE, f"config file {config_path!r} not found")
+        return self._rt.init()
+
+    @pyacl("acl.finalize", "")
+    def finalize(self) -> None:
+        self._rt.finalize()
+
+    @pyacl("acl.finalize_reference", "", outputs=1)
+    def finalize_reference(self) -> int:
+        return self._rt.finalize_reference()
+
+    @pyacl("acl.get_version", "", outputs=3)
+    def get_version(self) -> tuple[int, int, int]:
+        return ACL_INTERFACE_VERSION
+
+    def get_soc_name(self, *args: object) -> str:
+        """The SoC name (aclrtGetSocName); pyACL returns a str, or None before init."""
+        if args:
+            raise TypeError("acl.get_soc_name args parse failed")
+        return self._rt.config.soc_name if self._rt.init_count else None  # type: ignore[return-value]

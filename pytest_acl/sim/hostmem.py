@@ -1,0 +1,81 @@
+"""Host memory, as pyACL sees it: real addresses of this process.
+
+pyACL hands out real host addresses (``malloc_host``, ``bytes_to_ptr``, ``numpy_to_ptr``) and
+copies from any address a program passes (reference/acl-api.md §4.1). A wrong address there
+crashes a real pyACL program; the simulator instead checks that the whole range is mapped
+(one ``mincore`` call, which fails with ENOMEM on any unmapped page) and refuses it with an
+error code, so a bad pointer in a test is a failed assertion, not a dead interpreter.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import mmap
+import threading
+
+_PAGE = mmap.PAGESIZE
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_mincore = getattr(_libc, "mincore", None)
+if _mincore is not None:
+    _mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+    _mincore.restype = ctypes.c_int
+# User-space addresses end below 2**47 on x86-64 and 2**48 on aarch64; anything above can
+# never be host memory (the simulator's device addresses live there, see devmem.py).
+_USER_SPACE_END = 1 << 48
+
+
+def is_mapped(address: int, size: int) -> bool:
+    """True when every byte of ``[address, address + size)`` lies in mapped host memory."""
+    if address <= 0 or size < 0 or address + size > _USER_SPACE_END:
+        return False
+    if size == 0:
+        return True
+    start = address - address % _PAGE
+    length = address + size - start
+    if _mincore is None:  # not Linux-like: trust the caller, as pyACL does
+        return True
+    vec = ctypes.create_string_buffer((length + _PAGE - 1) // _PAGE)
+    return _mincore(start, length, vec) == 0
+
+
+def view(address: int, size: int) -> memoryview:
+    """A writable view of host memory; the caller has checked it with :func:`is_mapped`."""
+    return memoryview((ctypes.c_char * size).from_address(address)).cast("B")
+
+
+class HostAllocations:
+    """Blocks from ``malloc_host``: page-aligned, zero-filled, owned until ``free_host``."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, mmap.mmap] = {}
+        self._lock = threading.Lock()
+
+    def allocate(self, size: int) -> int:
+        block = mmap.mmap(-1, size)
+        address = ctypes.addressof(ctypes.c_char.from_buffer(block))
+        with self._lock:
+            self._blocks[address] = block
+        return address
+
+    def free(self, address: int) -> bool:
+        """Release a block; False when ``address`` is not the start of a live block."""
+        with self._lock:
+            block = self._blocks.pop(address, None)
+        if block is None:
+            return False
+        try:
+            block.close()
+        except BufferError:  # a view still exists (e.g. ptr_to_numpy): let GC unmap it
+            pass
+        return True
+
+    def count(self) -> int:
+        return len(self._blocks)
+
+    def total_bytes(self) -> int:
+        return sum(len(block) for block in self._blocks.values())
+
+    def release_all(self) -> None:
+        for address in list(self._blocks):
+            self.free(address)

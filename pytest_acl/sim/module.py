@@ -1,0 +1,58 @@
+"""Assemble the pyACL-shaped module object (``acl`` with ``acl.rt``, ``acl.mdl``, ``acl.util``).
+
+pyACL is a module of functions only, no constants (reference/acl-api.md §4.1); so is this one.
+Each function is a bound method of an API class that holds a reference to one simulator.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_acl.sim import Simulator
+
+
+class AclModule(types.ModuleType):
+    """A module object that says it is the simulator when printed."""
+
+    def __repr__(self) -> str:
+        return f"<module {self.__name__!r} (pytest-acl simulator)>"
+
+
+def _public_functions(api: Any) -> dict[str, Any]:
+    return {name: getattr(api, name) for name in dir(type(api))
+            if not name.startswith("_") and callable(getattr(api, name))}
+
+
+def _submodule(name: str, doc: str, *apis: Any) -> AclModule:
+    """A module holding the functions of ``apis`` whose pyACL name places them in ``name``.
+
+    A function without a ``pyacl_name`` (one that parses its own arguments) belongs to the
+    submodule its API class declares in ``MODULE``, or to ``name``."""
+    module = AclModule(name, doc)
+    for api in apis:
+        for attr, function in _public_functions(api).items():
+            home = getattr(function, "pyacl_name", None)
+            home = home.rsplit(".", 1)[0] if home else getattr(api, "MODULES", {}).get(attr, name)
+            if home == name:
+                setattr(module, attr, function)
+    return module
+
+
+def build_acl_module(simulator: Simulator) -> AclModule:
+    """A fresh ``acl`` module bound to ``simulator``."""
+    from pytest_acl.sim.acl_data import DataApi
+    from pytest_acl.sim.acl_rt import RtApi
+    from pytest_acl.sim.acl_top import TopApi
+    from pytest_acl.sim.acl_util import UtilApi
+
+    runtime = simulator.runtime
+    data = DataApi(runtime.handles)
+    top = TopApi(runtime)
+    acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data)
+    acl.rt = _submodule("acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
+    acl.mdl = _submodule("acl.mdl", "Model management", data)
+    acl.util = _submodule("acl.util", "Host pointer utilities", UtilApi())
+    acl.__simulator__ = simulator
+    return acl

@@ -1,0 +1,111 @@
+"""pyACL's calling convention, applied to the simulator's functions.
+
+Real pyACL parses arguments with ``PyArg_ParseTuple`` and returns outputs first, then ``ret``;
+out-parameters are written only on success, so a failure gives ``(0, ..., ret)``
+(reference/acl-api.md §4.1). A wrong arity or type raises ``TypeError("<name> args parse
+failed")``. Implementations here raise :class:`AclFail` for an error code and return their
+outputs on success; :func:`pyacl` turns both into pyACL's shapes.
+
+Format letters (as PyArg_ParseTuple, reference §4.1):
+``k``/``K`` unsigned long (long): an ``int``, masked to 64 bits, no overflow check;
+``I`` uint32, masked; ``i`` C int: anything with ``__index__``, in the int32 range;
+``s`` a ``str``; ``O`` any object. A ``|`` starts the optional arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from pytest_acl.constants import AclError
+
+_MASK64 = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
+
+
+class AclFail(Exception):
+    """An aclError to hand back to the caller as ``ret``; never escapes a pyACL function."""
+
+    def __init__(self, code: int, why: str = "") -> None:
+        super().__init__(code, why)
+        self.code = int(code)
+        self.why = why
+
+
+class _ParseFailed(Exception):
+    pass
+
+
+def _convert(letter: str, value: Any) -> Any:
+    if letter in "kKI":
+        if not isinstance(value, int):
+            raise _ParseFailed
+        return value & (_MASK32 if letter == "I" else _MASK64)
+    if letter == "i":
+        try:
+            number = operator.index(value)
+        except TypeError:
+            raise _ParseFailed from None
+        if not -(2**31) <= number < 2**31:
+            raise _ParseFailed
+        return number
+    if letter == "s":
+        if not isinstance(value, str):
+            raise _ParseFailed
+        return value
+    if letter == "O":
+        return value
+    raise AssertionError(f"unknown format letter {letter!r}")
+
+
+def parse_failed(name: str) -> TypeError:
+    """The TypeError pyACL raises when ``name``'s arguments do not parse."""
+    return TypeError(f"{name} args parse failed{'!' if name.startswith('acl.mdl.') else ''}")
+
+
+def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """Check and convert positional ``args`` against ``fmt``; pyACL takes no keywords."""
+    required, _, optional = fmt.partition("|")
+    if kwargs or not len(required) <= len(args) <= len(required) + len(optional):
+        raise parse_failed(name)
+    try:
+        return [_convert(letter, value) for letter, value in zip(required + optional, args)]
+    except _ParseFailed:
+        raise parse_failed(name) from None
+
+
+def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True) -> Callable[..., Any]:
+    """Give an implementation (a method of an API class) pyACL's parsing and return shape.
+
+    ``outputs`` is the number of values before ``ret``. ``returns_ret=False`` is for the
+    functions that return a plain value (a handle, a size, an address) and 0 on failure.
+    """
+
+    def decorate(impl: Callable[..., Any]) -> Callable[..., Any]:
+        def failed(code: int) -> Any:
+            if not returns_ret:
+                return 0
+            return code if outputs == 0 else (*([0] * outputs), code)
+
+        @functools.wraps(impl)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            values = parse_args(name, fmt, args, kwargs)
+            try:
+                result = impl(self, *values)
+            except AclFail as fail:
+                return failed(fail.code)
+            if not returns_ret:
+                return result
+            if outputs == 0:
+                return AclError.ACL_SUCCESS.value if result is None else int(result)
+            if outputs == 1:
+                return result, AclError.ACL_SUCCESS.value
+            return (*result, AclError.ACL_SUCCESS.value)
+
+        call.__qualname__ = name
+        call.pyacl_name = name  # type: ignore[attr-defined]
+        return call
+
+    return decorate
