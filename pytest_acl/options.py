@@ -1,0 +1,124 @@
+"""Every ``--acl-*`` option, resolved in one place: CLI → ``PYTEST_ACL_*`` env → ini → default.
+
+Each resolved value remembers where it came from, so the report header can say
+``devices: 0,1 (from env PYTEST_ACL_DEVICES)`` and a bad value is a ``pytest.UsageError``
+naming the option, the value, its source and what would be right (the pytest-django /
+pytest-timeout pattern, reference/pytest-conventions.md §1.4).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+BACKENDS = ("sim", "pyacl", "capi")
+
+
+def parse_backend(text: str) -> str:
+    value = text.strip().lower()
+    if value not in BACKENDS:
+        raise ValueError(f"valid choices are {', '.join(BACKENDS)}")
+    return value
+
+
+def parse_devices(text: str) -> tuple[int, ...]:
+    """``"0,1"`` or ``"0-3"`` or ``"0,2-3"`` → device ids, in order, without duplicates."""
+    ids: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError("use device ids separated by commas, such as 0,1 or 0-3")
+        span = range(int(first), int(last) + 1) if dash else [int(first)]
+        if not span:
+            raise ValueError(f"the range {part} is empty; write the lower id first")
+        for device in span:
+            if device in ids:
+                raise ValueError(f"device {device} is listed twice")
+            ids.append(device)
+    return tuple(ids)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One setting: its CLI flag, env variable, ini key, default and parser."""
+
+    name: str
+    help: str
+    default: str
+    parse: Callable[[str], Any]
+    metavar: str
+
+    @property
+    def flag(self) -> str:
+        return f"--acl-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return f"acl_{self.name.replace('-', '_')}"
+
+    @property
+    def env(self) -> str:
+        return f"PYTEST_ACL_{self.name.replace('-', '_').upper()}"
+
+    @property
+    def ini(self) -> str:
+        return self.dest
+
+
+OPTIONS = (
+    OptionSpec("backend", "AscendCL implementation under test: sim (built-in simulator), "
+               "pyacl (CANN's Python acl module) or capi (ctypes on libascendcl.so)",
+               "sim", parse_backend, "{sim,pyacl,capi}"),
+    OptionSpec("devices", "Device ids to run on, e.g. 0,1 or 0-3; under pytest-xdist each "
+               "worker is pinned to one of them, round robin", "0", parse_devices, "IDS"),
+)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and where it came from ("command line", "env …", "ini …", "default")."""
+
+    value: Any
+    source: str
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acl", "AscendCL conformance (pytest-acl)")
+    for spec in OPTIONS:
+        help_text = f"{spec.help}. Also {spec.env} or ini {spec.ini}; default {spec.default}"
+        group.addoption(spec.flag, dest=spec.dest, default=None, metavar=spec.metavar,
+                        help=help_text)
+        parser.addini(spec.ini, f"{spec.help} (default {spec.default})", type="string",
+                      default=None)
+
+
+def _raw_setting(config: pytest.Config, spec: OptionSpec) -> tuple[str, str]:
+    cli = config.getoption(spec.dest, None)
+    if cli is not None:
+        return cli, "command line"
+    env = os.environ.get(spec.env)
+    if env is not None and env.strip():
+        return env, f"env {spec.env}"
+    ini = config.getini(spec.ini)
+    if ini:
+        where = config.inipath.name if config.inipath else "ini"
+        return ini, f"ini {spec.ini} in {where}"
+    return spec.default, "default"
+
+
+def resolve(config: pytest.Config) -> dict[str, Resolved]:
+    """All settings, or a UsageError for the first bad one."""
+    settings = {}
+    for spec in OPTIONS:
+        raw, source = _raw_setting(config, spec)
+        try:
+            value = spec.parse(raw)
+        except ValueError as exc:
+            raise pytest.UsageError(
+                f"{spec.flag}: invalid value {raw!r} (from {source}): {exc}") from None
+        settings[spec.name] = Resolved(value, source)
+    return settings

@@ -1,0 +1,75 @@
+"""The pytest11 entry point ``acl``: hooks only; the work is in the modules they call.
+
+Importing this module imports no backend and initialises nothing (DESIGN.md, "Constraints");
+the backend is loaded at session start, outside any test, and initialised by fixtures only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_acl import markers, options
+from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
+    _acl_device_session,
+    _acl_markers,
+    acl,
+    acl_backend,
+    acl_context,
+    acl_device,
+    acl_runtime,
+    acl_stream,
+    device_memory,
+    host_memory,
+)
+from pytest_acl.state import STATE_KEY, PluginState, get_state, worker_device
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    markers.register(config)
+    settings = options.resolve(config)
+    workerinput = getattr(config, "workerinput", None)
+    worker_id = workerinput["workerid"] if workerinput else None
+    device = worker_device(settings["devices"].value, worker_id,
+                           workerinput.get("acl_device") if workerinput else None)
+    config.stash[STATE_KEY] = PluginState(settings, device, worker_id)
+    if config.pluginmanager.hasplugin("xdist") and workerinput is None:
+        from pytest_acl.xdist_hooks import XdistDevicePinning
+
+        config.pluginmanager.register(XdistDevicePinning(config), "acl-xdist-pinning")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Load (import, not initialise) the backend now, so an unusable one is a clear usage
+    error before any test runs rather than an error in every test."""
+    get_state(session.config).backend()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        markers.validate(item)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = get_state(config)
+    backend = state.backend()
+    backend_setting = state.settings["backend"]
+    devices_setting = state.settings["devices"]
+    devices = ",".join(map(str, devices_setting.value))
+    lines = [f"acl: backend {backend.name} (from {backend_setting.source}): {backend.version}",
+             f"acl: devices {devices} (from {devices_setting.source}); "
+             f"SoC {backend.static_soc or 'reported by the runtime after init'}"]
+    if backend.name == "sim":
+        hbm = backend.extra["hbm_bytes"] / 2**30
+        lines.append(f"acl: simulator has {backend.extra['devices']} devices with "
+                     f"{hbm:g} GiB HBM each (PYTEST_ACL_SIM_DEVICES, PYTEST_ACL_SIM_SOC, "
+                     "PYTEST_ACL_SIM_HBM)")
+    if config.pluginmanager.has_plugin("acl-xdist-pinning") and getattr(
+            config.option, "numprocesses", None):
+        lines.append(f"acl: xdist workers pinned round robin: worker gwN uses device number "
+                     f"N mod {len(devices_setting.value)} of {devices}")
+    return lines

@@ -1,0 +1,55 @@
+"""The plugin's per-session state, kept in ``config.stash`` (not on ``config`` attributes).
+
+It holds the resolved settings, this process's device (under xdist: the one the controller
+assigned to this worker) and the backend, loaded on first use only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from pytest_acl.backends import Backend, BackendUnavailable, load_backend
+from pytest_acl.options import Resolved
+
+
+@dataclass
+class PluginState:
+    settings: dict[str, Resolved]
+    device_id: int
+    worker_id: str | None = None
+    _backend: Backend | None = field(default=None, repr=False)
+
+    @property
+    def backend_name(self) -> str:
+        return self.settings["backend"].value
+
+    def backend(self) -> Backend:
+        """The backend, imported on first use; a UsageError says why it cannot be used."""
+        if self._backend is None:
+            try:
+                self._backend = load_backend(self.backend_name)
+            except BackendUnavailable as exc:
+                source = self.settings["backend"].source
+                raise pytest.UsageError(f"--acl-backend {self.backend_name} (from {source}): "
+                                        f"{exc}") from None
+        return self._backend
+
+
+STATE_KEY = pytest.StashKey[PluginState]()
+
+
+def worker_device(devices: tuple[int, ...], worker_id: str | None,
+                  assigned: int | None = None) -> int:
+    """The device this process uses: the controller's assignment, else round robin by the
+    worker's index (``gw3`` → ``devices[3 % len(devices)]``), else the first device."""
+    if assigned is not None:
+        return assigned
+    if worker_id and worker_id.startswith("gw") and worker_id[2:].isdigit():
+        return devices[int(worker_id[2:]) % len(devices)]
+    return devices[0]
+
+
+def get_state(config: pytest.Config) -> PluginState:
+    return config.stash[STATE_KEY]
