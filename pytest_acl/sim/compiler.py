@@ -106,33 +106,52 @@ def _check_node(node: onnx.NodeProto, attrs: dict[str, Any], initializers: set[s
 
 
 def _weights(graph: onnx.GraphProto) -> tuple[bytearray, dict[str, dict[str, Any]]]:
+    """The WEIGHTS_DATA blob and where each initializer sits in it. Raw tensor bytes are
+    copied straight into the blob (no intermediate arrays), so a 64 MiB weight costs 64 MiB
+    once more, not three times."""
     layout, offset = {}, 0
-    arrays = []
     for init in graph.initializer:
-        array = numpy_helper.to_array(init)
-        layout[init.name] = {"offset": offset, "nbytes": array.nbytes, "dtype": array.dtype.str,
-                             "shape": list(array.shape)}
-        arrays.append((offset, init.name))
-        offset = (offset + array.nbytes + WEIGHT_ALIGNMENT - 1) // WEIGHT_ALIGNMENT \
-            * WEIGHT_ALIGNMENT
-        del array
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type))
+        nbytes = int(np.prod(init.dims, dtype=np.int64)) * dtype.itemsize
+        layout[init.name] = {"offset": offset, "nbytes": nbytes, "dtype": dtype.str,
+                             "shape": list(init.dims)}
+        offset = (offset + nbytes + WEIGHT_ALIGNMENT - 1) // WEIGHT_ALIGNMENT * WEIGHT_ALIGNMENT
     blob = bytearray(offset)
-    for init in graph.initializer:  # second pass: one array alive at a time
-        array = numpy_helper.to_array(init)
-        start = layout[init.name]["offset"]
-        blob[start:start + array.nbytes] = array.tobytes()
+    for init in graph.initializer:
+        entry = layout[init.name]
+        start, end = entry["offset"], entry["offset"] + entry["nbytes"]
+        if init.HasField("raw_data"):
+            blob[start:end] = init.raw_data
+        else:
+            blob[start:end] = np.ascontiguousarray(numpy_helper.to_array(init)).tobytes()
     return blob, layout
 
 
-def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False) -> OmModel:
-    """Compile ``model`` into an OM for the simulator (see the module docstring)."""
+def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
+                 variables: dict[str, dict[str, Any]] | None = None,
+                 assign: dict[str, str] | None = None) -> OmModel:
+    """Compile ``model`` into an OM for the simulator (see the module docstring).
+
+    For a bundle sub-graph, ``variables`` is the bundle's variable layout (name → offset,
+    nbytes, dtype, shape in variable memory; identical in every sub-graph, as GE's bundle
+    build guarantees, om-format.md §6): graph inputs with those names read variable memory
+    instead of user buffers. ``assign`` maps a variable to the graph output it takes after
+    each execution."""
+    variables = variables or {}
+    assign = assign or {}
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     graph = model.graph
     initializers = {init.name for init in graph.initializer}
+    output_names = {v.name for v in graph.output}
+    for variable, source in assign.items():
+        if variable not in variables or source not in output_names:
+            raise CompileError(f"assign {variable!r} ← {source!r}: needs a bundle variable and "
+                               "a graph output")
     inputs = [_tensor_info(v, dynamic, "graph input") for v in graph.input
-              if v.name not in initializers]
+              if v.name not in initializers and v.name not in variables]
     outputs = [_tensor_info(v, dynamic, "graph output") for v in graph.output]
-    boundary = {t.name for t in inputs} | {t.name for t in outputs} | initializers
+    boundary = ({t.name for t in inputs} | {t.name for t in outputs} | initializers
+                | set(variables))
     known = {v.name: v for v in graph.value_info}
     nodes, intervals, infos = [], {}, {}
     for step, node in enumerate(graph.node):
@@ -164,7 +183,10 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False) -> Om
                   "inputs": [t.as_json() for t in inputs],
                   "outputs": [t.as_json() for t in outputs],
                   "weights": weight_layout, "tensors": tensors, "nodes": nodes,
-                  "work_size": work_size}
+                  "work_size": work_size,
+                  "variables": {v: variables[v] for v in sorted(variables)
+                                if any(v in n["inputs"] for n in nodes) or v in assign},
+                  "assign": assign}
     model_def = ModelDef(
         name=name, int_attrs={"memory_size": work_size, "weight_size": len(blob)},
         bytes_attrs={SIM_GRAPH_ATTR: json.dumps(executable, sort_keys=True).encode()},

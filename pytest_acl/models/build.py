@@ -1,0 +1,203 @@
+"""Build the fixture-model catalog into a directory: OM files, reference arrays, manifest.
+
+``build_catalog(out_dir, target="sim")`` compiles each model with the simulator's compiler;
+``target="atc"`` drives ATC on an NPU host (atc.py). A model is rebuilt only when its cache
+key changes — the key hashes the catalog source, the builder's own sources, the model name,
+the target and the SoC — so a second build is near-instant and a changed compiler never
+leaves stale files behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+from pytest_acl import __version__
+from pytest_acl.models.catalog import load_catalog
+from pytest_acl.models.manifest import FORMAT, read_manifest, reference_key, write_manifest
+from pytest_acl.models.spec import BUNDLE, DYNAMIC, CatalogModel, Graph
+from pytest_acl.om.bundle import Bundle
+from pytest_acl.om.reader import expected_sizes, read_model
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+_BUILDER_SOURCES = sorted([*(_PACKAGE / "om").glob("*.py"), *(_PACKAGE / "models").glob("*.py"),
+                           _PACKAGE / "sim" / "compiler.py", _PACKAGE / "sim" / "planner.py",
+                           _PACKAGE / "sim" / "ops.py"])
+VAR_ALIGNMENT = 32
+Log = Callable[[str], None]
+
+
+class BuildError(RuntimeError):
+    """A model could not be built; the message says which and why."""
+
+
+def cache_key(catalog_source: bytes, name: str, target: str, soc: str | None) -> str:
+    digest = hashlib.sha256()
+    for part in (catalog_source, *(p.read_bytes() for p in _BUILDER_SOURCES),
+                 name.encode(), target.encode(), (soc or "").encode()):
+        digest.update(len(part).to_bytes(8, "little") + part)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tensor_entry(name: str, shape: Iterable[int], dtype: str) -> dict[str, Any]:
+    shape = [int(d) for d in shape]
+    known = all(d >= 0 for d in shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize if known else None
+    return {"name": name, "shape": shape, "dtype": np.dtype(dtype).name, "nbytes": nbytes}
+
+
+def _io(model: onnx.ModelProto, exclude: Iterable[str]) -> tuple[list, list]:
+    skip = set(exclude) | {init.name for init in model.graph.initializer}
+
+    def entry(value: onnx.ValueInfoProto) -> dict[str, Any]:
+        kind = value.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else -1 for d in kind.shape.dim]
+        return _tensor_entry(value.name, dims, onnx.helper.tensor_dtype_to_np_dtype(kind.elem_type))
+
+    return ([entry(v) for v in model.graph.input if v.name not in skip],
+            [entry(v) for v in model.graph.output])
+
+
+def _evaluate(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Reference outputs from ONNX's own reference evaluator (never from our executor)."""
+    from onnx.reference import ReferenceEvaluator
+
+    names = [v.name for v in model.graph.output]
+    results = ReferenceEvaluator(model).run(None, feeds)
+    return dict(zip(names, (np.asarray(r) for r in results)))
+
+
+def _variable_layout(graphs: list[onnx.ModelProto], specs: tuple[Graph, ...]) -> dict:
+    """Offsets of the bundle's variables in variable memory (sorted by name, 32-aligned)."""
+    found: dict[str, tuple[list[int], str]] = {}
+    for model, spec in zip(graphs, specs):
+        values = {v.name: v for v in [*model.graph.input, *model.graph.output]}
+        for name in (*spec.variables, *spec.assign):
+            value = values[spec.assign.get(name, name)] if name in spec.assign else values[name]
+            kind = value.type.tensor_type
+            found.setdefault(name, ([d.dim_value for d in kind.shape.dim],
+                                    np.dtype(onnx.helper.tensor_dtype_to_np_dtype(
+                                        kind.elem_type)).str))
+    layout, offset = {}, 0
+    for name in sorted(found):
+        shape, dtype = found[name]
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        layout[name] = {"offset": offset, "nbytes": nbytes, "dtype": dtype, "shape": shape}
+        offset = (offset + nbytes + VAR_ALIGNMENT - 1) // VAR_ALIGNMENT * VAR_ALIGNMENT
+    return layout
+
+
+def _write_chunks(path: Path, chunks: list) -> None:
+    temporary = path.with_name(f".{path.name}.partial")
+    with temporary.open("wb") as stream:
+        for chunk in chunks:
+            stream.write(chunk)
+    temporary.replace(path)
+
+
+def _build_single(model: CatalogModel, out: Path) -> dict[str, Any]:
+    from pytest_acl.sim.compiler import compile_onnx
+
+    spec = model.graphs[0]
+    onnx_model = spec.onnx_model()
+    inputs, outputs = _io(onnx_model, ())
+    om = compile_onnx(onnx_model, model.name, dynamic=model.kind == DYNAMIC)
+    path = out / f"{model.name}.om"
+    _write_chunks(path, om.chunks())
+    del om
+    gc.collect()
+    feeds = spec.inputs()
+    reference = {reference_key(None, "in", k): v for k, v in feeds.items()}
+    reference |= {reference_key(None, "out", k): v
+                  for k, v in _evaluate(onnx_model, feeds).items()}
+    del onnx_model
+    np.savez(out / f"{model.name}.npz", **reference)
+    work, weight = expected_sizes(read_model(path.read_bytes()))
+    return {"inputs": inputs, "outputs": outputs, "work_size": work, "weight_size": weight}
+
+
+def _build_bundle(model: CatalogModel, out: Path) -> dict[str, Any]:
+    from pytest_acl.sim.compiler import compile_onnx
+
+    graphs = [spec.onnx_model() for spec in model.graphs]
+    layout = _variable_layout(graphs, model.graphs)
+    var_size = sum(v["nbytes"] for v in layout.values()) and \
+        max(v["offset"] + v["nbytes"] for v in layout.values())
+    var_size = (var_size + VAR_ALIGNMENT - 1) // VAR_ALIGNMENT * VAR_ALIGNMENT
+    sub_oms, entries, reference, state = [], [], {}, {}
+    for index, (onnx_model, spec) in enumerate(zip(graphs, model.graphs)):
+        used = {k: layout[k] for k in (*spec.variables, *spec.assign)}
+        om_bytes = compile_onnx(onnx_model, f"{model.name}_g{index}", variables=used,
+                                assign=dict(spec.assign)).to_bytes()
+        sub_oms.append(om_bytes)
+        work, weight = expected_sizes(read_model(om_bytes))
+        inputs, outputs = _io(onnx_model, spec.variables)
+        feeds = spec.inputs()
+        results = _evaluate(onnx_model, feeds | {v: state[v] for v in spec.variables})
+        for variable, source in spec.assign.items():
+            state[variable] = results[source]
+        reference |= {reference_key(index, "in", k): v for k, v in feeds.items()}
+        reference |= {reference_key(index, "out", k): v for k, v in results.items()}
+        entries.append({"index": index, "name": onnx_model.graph.name, "inputs": inputs,
+                        "outputs": outputs, "work_size": work, "weight_size": weight,
+                        "variables": list(spec.variables), "assign": dict(spec.assign)})
+    path = out / f"{model.name}.om"
+    _write_chunks(path, Bundle(var_size, sub_oms).chunks())
+    np.savez(out / f"{model.name}.npz", **reference)
+    return {"graphs": entries, "graph_count": len(entries), "var_size": var_size,
+            "variables": layout, "inputs": [], "outputs": [],
+            "work_size": None, "weight_size": None}
+
+
+def build_catalog(out: Path, names: list[str] | None = None, target: str = "sim",
+                  soc: str | None = None, log: Log = print) -> dict[str, Any]:
+    """Build (or reuse) the catalog's models in ``out``; return the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    catalog_path, models = load_catalog()
+    unknown = sorted(set(names or ()) - set(models))
+    if unknown:
+        raise BuildError(f"unknown model(s) {', '.join(unknown)}; the catalog has "
+                         f"{', '.join(models)}")
+    source = catalog_path.read_bytes()
+    previous = read_manifest(out)
+    old_entries = previous["models"] if previous and previous.get("target") == target else {}
+    manifest = {"format": FORMAT, "target": target, "soc": soc, "pytest_acl": __version__,
+                "catalog": str(catalog_path), "models": dict(old_entries)}
+    for name in names or list(models):
+        model = models[name]
+        key = cache_key(source, name, target, soc)
+        old = old_entries.get(name)
+        if old and old.get("key") == key and (out / old["file"]).is_file() \
+                and (out / old["reference"]).is_file():
+            log(f"{name}: up to date")
+            continue
+        if target == "atc":
+            from pytest_acl.models.atc import build_with_atc
+            entry = build_with_atc(model, out, soc)
+        else:
+            entry = (_build_bundle if model.kind == BUNDLE else _build_single)(model, out)
+        entry |= {"name": name, "kind": model.kind, "description": model.description,
+                  "file": f"{name}.om", "reference": f"{name}.npz", "key": key,
+                  "atc_buildable": model.atc_buildable, "atc_note": model.atc_note}
+        if (out / entry["file"]).is_file():
+            entry["sha256"] = file_sha256(out / entry["file"])
+            entry["size"] = (out / entry["file"]).stat().st_size
+        manifest["models"][name] = entry
+        write_manifest(out, manifest)
+        log(f"{name}: built {entry['file']}")
+    write_manifest(out, manifest)
+    return manifest

@@ -1,0 +1,82 @@
+"""The manifest of a model build (``DIR/manifest.json``) and typed access to it.
+
+One entry per model: file, kind, inputs/outputs (names, shapes, dtypes, byte sizes), the
+reference arrays (npz, loaded with ``allow_pickle=False``), the sizes expected from the file,
+graph count and variable size for bundles, and content hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    path = directory / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def write_manifest(directory: Path, data: dict[str, Any]) -> None:
+    """Write atomically, so an interrupted build never leaves a half manifest."""
+    temporary = directory / f".{MANIFEST}.{os.getpid()}"
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    temporary.replace(directory / MANIFEST)
+
+
+def reference_key(graph: int | None, direction: str, name: str) -> str:
+    """npz key of a reference array: ``in:x`` / ``out:y``, ``g1/in:x`` in bundles."""
+    return f"{'' if graph is None else f'g{graph}/'}{direction}:{name}"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of a built catalog, as the suites use it."""
+
+    directory: Path
+    data: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def kind(self) -> str:
+        return self.data["kind"]
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.data["file"]
+
+    @property
+    def work_size(self) -> int:
+        return self.data["work_size"]
+
+    @property
+    def weight_size(self) -> int:
+        return self.data["weight_size"]
+
+    def reference(self) -> dict[str, np.ndarray]:
+        with np.load(self.directory / self.data["reference"], allow_pickle=False) as arrays:
+            return {key: arrays[key] for key in arrays.files}
+
+    def inputs(self, graph: int | None = None) -> dict[str, np.ndarray]:
+        prefix = reference_key(graph, "in", "")
+        return {k[len(prefix):]: v for k, v in self.reference().items() if k.startswith(prefix)}
+
+    def outputs(self, graph: int | None = None) -> dict[str, np.ndarray]:
+        prefix = reference_key(graph, "out", "")
+        return {k[len(prefix):]: v for k, v in self.reference().items() if k.startswith(prefix)}
