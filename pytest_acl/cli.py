@@ -43,6 +43,39 @@ def _run_sim(args: argparse.Namespace) -> int:
         return 130
 
 
+def _models_build(args: argparse.Namespace) -> int:
+    from pytest_acl.models.atc import AtcUnavailable
+    from pytest_acl.models.build import BuildError, build_catalog
+    from pytest_acl.models.catalog import CatalogNotFound
+
+    try:
+        manifest = build_catalog(Path(args.out), args.only or None, args.target, args.soc,
+                                 log=lambda line: print(line, flush=True))
+    except (AtcUnavailable, BuildError, CatalogNotFound) as exc:
+        print(f"pytest-acl models build: {exc}", file=sys.stderr)
+        return 1
+    print(f"manifest: {Path(args.out) / 'manifest.json'} ({len(manifest['models'])} models)")
+    return 0
+
+
+def _models_inspect(args: argparse.Namespace) -> int:
+    from pytest_acl.om.inspect import inspect_bytes, verdict
+
+    worst = 0
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+            worst = worst or 1
+            continue
+        lines, code = inspect_bytes(data, name)
+        print("\n".join(lines))
+        print(f"verdict: {verdict(code)}")
+        worst = worst or (1 if code else 0)
+    return worst
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-acl", description="AscendCL conformance tooling (pytest-acl).")
@@ -56,6 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
     run_sim.add_argument("--hbm", help="HBM per device, e.g. 32GiB")
     run_sim.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     run_sim.set_defaults(handler=_run_sim)
+
+    models = commands.add_parser("models", help="build and inspect the fixture models")
+    model_commands = models.add_subparsers(dest="models_command", required=True,
+                                           metavar="COMMAND")
+    build = model_commands.add_parser(
+        "build", help="build the catalog's models, reference arrays and manifest.json",
+        description="Build the fixture-model catalog (fixtures/catalog.py) into a directory. "
+                    "Models whose sources did not change are not rebuilt.")
+    build.add_argument("--out", default="build/models", help="output directory "
+                       "(default: build/models)")
+    build.add_argument("--target", choices=("sim", "atc"), default="sim",
+                       help="sim: the simulator's compiler; atc: ATC on an NPU host")
+    build.add_argument("--soc", help="SoC for --target atc, e.g. Ascend910B1")
+    build.add_argument("--only", nargs="+", metavar="NAME", help="build only these models")
+    build.set_defaults(handler=_models_build)
+    inspect = model_commands.add_parser(
+        "inspect", help="print the header, partition tables and expected sizes of .om files",
+        description="Describe .om files (ours or ATC's); for a corrupt one, say what is wrong "
+                    "and which aclError a loader returns. Exit status 1 if any is invalid.")
+    inspect.add_argument("files", nargs="+", metavar="FILE")
+    inspect.set_defaults(handler=_models_inspect)
     return parser
 
 

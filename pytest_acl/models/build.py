@@ -181,8 +181,8 @@ def build_catalog(out: Path, names: list[str] | None = None, target: str = "sim"
         model = models[name]
         key = cache_key(source, name, target, soc)
         old = old_entries.get(name)
-        if old and old.get("key") == key and (out / old["file"]).is_file() \
-                and (out / old["reference"]).is_file():
+        if old and old.get("key") == key and all(
+                (out / old[f]).is_file() for f in ("file", "reference") if old.get(f)):
             log(f"{name}: up to date")
             continue
         if target == "atc":
@@ -190,14 +190,15 @@ def build_catalog(out: Path, names: list[str] | None = None, target: str = "sim"
             entry = build_with_atc(model, out, soc)
         else:
             entry = (_build_bundle if model.kind == BUNDLE else _build_single)(model, out)
+        entry = {"file": f"{name}.om", "reference": f"{name}.npz"} | entry
         entry |= {"name": name, "kind": model.kind, "description": model.description,
-                  "file": f"{name}.om", "reference": f"{name}.npz", "key": key,
-                  "atc_buildable": model.atc_buildable, "atc_note": model.atc_note}
-        if (out / entry["file"]).is_file():
+                  "key": key, "atc_buildable": model.atc_buildable, "atc_note": model.atc_note}
+        if entry["file"]:
             entry["sha256"] = file_sha256(out / entry["file"])
             entry["size"] = (out / entry["file"]).stat().st_size
         manifest["models"][name] = entry
         write_manifest(out, manifest)
-        log(f"{name}: built {entry['file']}")
+        log(f"{name}: built {entry['file']}" if entry["file"] else
+            f"{name}: skipped ({entry.get('skipped')})")
     write_manifest(out, manifest)
     return manifest

@@ -1,0 +1,72 @@
+"""The ATC recipe: the same ONNX sources compiled on an NPU host.
+
+``atc --framework=5 --model=NAME.onnx --output=DIR/NAME --soc_version=SOC`` (framework 5 is
+ONNX). A dynamic model gets ``--input_shape`` with ``-1`` for its unknown dimensions, which
+makes ATC write a dynamic-shape om. Bundles cannot be built by ATC (they need GE's
+``aclgrphBundleBuildModel`` C++ API) and are declared as such in the manifest.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+from pytest_acl.models.manifest import reference_key
+from pytest_acl.models.spec import BUNDLE, DYNAMIC, CatalogModel
+
+
+class AtcUnavailable(RuntimeError):
+    pass
+
+
+def atc_command(model: CatalogModel, onnx_path: Path, out: Path, soc: str) -> list[str]:
+    command = ["atc", "--framework=5", f"--model={onnx_path}",
+               f"--output={out / model.name}", f"--soc_version={soc}"]
+    if model.kind == DYNAMIC:
+        graph = onnx.load(onnx_path, load_external_data=False).graph
+        initializers = {init.name for init in graph.initializer}
+        shapes = []
+        for value in graph.input:
+            if value.name in initializers:
+                continue
+            dims = [str(d.dim_value) if d.HasField("dim_value") else "-1"
+                    for d in value.type.tensor_type.shape.dim]
+            shapes.append(f"{value.name}:{','.join(dims)}")
+        command.append(f"--input_shape={';'.join(shapes)}")
+    return command
+
+
+def build_with_atc(model: CatalogModel, out: Path, soc: str | None) -> dict[str, Any]:
+    from pytest_acl.models.build import BuildError, _evaluate, _io
+    from pytest_acl.om.reader import expected_sizes, read_model
+
+    if model.kind == BUNDLE:
+        return {"file": None, "reference": None, "skipped": model.atc_note or
+                "not buildable with ATC", "inputs": [], "outputs": []}
+    if shutil.which("atc") is None:
+        raise AtcUnavailable("atc is not on PATH: install the CANN toolkit and source its "
+                             "environment (e.g. 'source /usr/local/Ascend/ascend-toolkit/"
+                             "set_env.sh'), or build with --target sim")
+    if not soc:
+        raise BuildError("--target atc needs --soc (e.g. --soc Ascend910B1)")
+    spec = model.graphs[0]
+    onnx_model = spec.onnx_model()
+    onnx_path = out / f"{model.name}.onnx"
+    onnx.save(onnx_model, onnx_path)
+    result = subprocess.run(atc_command(model, onnx_path, out, soc), capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise BuildError(f"{model.name}: atc failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    feeds = spec.inputs()
+    reference = {reference_key(None, "in", k): v for k, v in feeds.items()}
+    reference |= {reference_key(None, "out", k): v
+                  for k, v in _evaluate(onnx_model, feeds).items()}
+    np.savez(out / f"{model.name}.npz", **reference)
+    inputs, outputs = _io(onnx_model, ())
+    work, weight = expected_sizes(read_model((out / f"{model.name}.om").read_bytes()))
+    return {"inputs": inputs, "outputs": outputs, "work_size": work, "weight_size": weight}
