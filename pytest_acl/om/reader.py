@@ -37,11 +37,19 @@ class OmError(Exception):
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How the caller reached the loader, which changes a few codes (§4 row 3)."""
+    """How the caller reached the loader, which changes a few answers."""
 
-    short_code: int = E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID  # < 256 bytes
-    for_query: bool = False  # aclmdlQuerySize*: a one-partition static om is refused
+    # < 256 bytes: 145006 from a file, 100000 from memory with RT2 (§4 row 3), 145000 for
+    # QuerySize, which remaps every ParseModelContent failure (§3.2 step 1).
+    short_code: int = E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID
+    # Loading decodes MODEL_DEF and checks the model type; QuerySize does neither (§3.2).
+    for_query: bool = False
     strict_encrypt: bool = True  # refuse is_encrypt != 0 (§4: emulator choice, 2020–21 GE)
+
+
+LOAD_FILE = ReadOptions()
+LOAD_MEM = ReadOptions(short_code=E.ACL_ERROR_INVALID_PARAM)
+QUERY = ReadOptions(short_code=E.ACL_ERROR_GE_PARAM_INVALID, for_query=True)
 
 
 def _group(data: memoryview, pos: int, end: int, wide: bool, flow: bool,
@@ -70,16 +78,20 @@ def _group(data: memoryview, pos: int, end: int, wide: bool, flow: bool,
     return group, cursor
 
 
-def _check_protobufs(group: PartitionGroup, index: int) -> None:
+def _check_protobufs(group: PartitionGroup, index: int, model_def_too: bool) -> None:
     model_def = group.find(PartitionType.MODEL_DEF)
-    if model_def is None:
+    if not model_def_too:
+        pass
+    elif model_def is None:
         raise OmError(E.ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
                       f"model {index}: no MODEL_DEF partition")
-    try:
-        ModelDef.decode(model_def.data)
-    except pb.DecodeError as exc:
-        raise OmError(E.ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
-                      f"model {index}: MODEL_DEF is not a ModelDef protobuf ({exc})") from None
+    else:
+        try:
+            ModelDef.decode(model_def.data)
+        except pb.DecodeError as exc:
+            raise OmError(E.ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
+                          f"model {index}: MODEL_DEF is not a ModelDef protobuf ({exc})") \
+                from None
     task = group.find(PartitionType.TASK_INFO)
     if task is not None:
         try:
@@ -90,14 +102,14 @@ def _check_protobufs(group: PartitionGroup, index: int) -> None:
                 from None
 
 
-def read_model(data: bytes | memoryview, options: ReadOptions = ReadOptions()) -> OmModel:
+def read_model(data: bytes | memoryview, options: ReadOptions = LOAD_FILE) -> OmModel:
     """Parse and validate a (non-bundle) OM file; partitions are views into ``data``."""
     view = memoryview(data).cast("B")
     if len(view) < HEADER_SIZE:
         raise OmError(options.short_code,
                       f"{len(view)} bytes is shorter than the 256-byte model header")
     header = ModelFileHeader.unpack(view)
-    if header.modeltype == MODELTYPE_BUNDLE:
+    if header.modeltype == MODELTYPE_BUNDLE and not options.for_query:
         raise OmError(E.ACL_ERROR_GE_FAILURE,
                       "this is a bundle (modeltype 5); load it with the bundle APIs")
     if header.magic != MAGIC:
@@ -119,11 +131,13 @@ def read_model(data: bytes | memoryview, options: ReadOptions = ReadOptions()) -
     if header.is_dynamic and pos != len(view):
         raise OmError(E.ACL_ERROR_GE_FAILURE,
                       f"the {count} model groups end at byte {pos}, the file at {len(view)}")
-    if options.for_query and not header.is_dynamic and len(groups[0].partitions) == 1:
+    if not header.is_dynamic and len(groups[0].partitions) == 1:
+        # QuerySize: PARAM_INVALID (§3.2 step 3); loading refuses it too ("please use
+        # executable om model", §2.1) — with the same code, an assumption (UNCONFIRMED).
         raise OmError(E.ACL_ERROR_GE_PARAM_INVALID,
-                      "only a MODEL_DEF partition: not an executable om")
+                      "only one partition: an original-graph om, not an executable one")
     for index, group in enumerate(groups):
-        _check_protobufs(group, index)
+        _check_protobufs(group, index, model_def_too=not options.for_query)
     return OmModel(header, groups, wide)
 
 
