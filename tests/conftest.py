@@ -37,3 +37,12 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
         if name.startswith("PYTEST_ACL_") or name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
             monkeypatch.delenv(name)
     return pytester
+
+
+@pytest.fixture(scope="session")
+def built_catalog(tmp_path_factory: pytest.TempPathFactory):
+    """The whole fixture-model catalog built once for the session: (directory, manifest)."""
+    from pytest_acl.models.build import build_catalog
+
+    out = tmp_path_factory.mktemp("models")
+    return out, build_catalog(out, log=lambda line: None)
