@@ -9,7 +9,7 @@ after it — e.g. ``malloc`` without a device gives 107002, never 100001.
 
 from __future__ import annotations
 
-from pytest_acl.constants import AclError, MemAttr, RunMode
+from pytest_acl.constants import AclError, MemAttr, MemMallocPolicy, RunMode
 from pytest_acl.sim.copies import Copier
 from pytest_acl.sim.pyargs import AclFail, pyacl
 from pytest_acl.sim.runtime import Runtime
@@ -17,6 +17,8 @@ from pytest_acl.sim.runtime import Runtime
 E = AclError
 _HBM_ATTRS = {MemAttr.ACL_HBM_MEM, MemAttr.ACL_HBM_MEM_HUGE, MemAttr.ACL_HBM_MEM_NORMAL,
               MemAttr.ACL_HBM_MEM_P2P_HUGE, MemAttr.ACL_HBM_MEM_P2P_NORMAL}
+_HUGE1G_POLICIES = {MemMallocPolicy.ACL_MEM_MALLOC_HUGE1G_ONLY,
+                    MemMallocPolicy.ACL_MEM_MALLOC_HUGE1G_ONLY_P2P}
 
 
 class RtApi:
@@ -85,16 +87,19 @@ class RtApi:
     # -- memory ------------------------------------------------------------------------------
     @pyacl("acl.rt.malloc", "ki", outputs=1)
     def malloc(self, size: int, policy: int) -> int:
-        """Any policy value is accepted: one outside the enum means "huge if ≥ 2 MB" (§4.5)."""
-        return self._rt.malloc(size)
+        """Any policy value is accepted: one outside the enum means "huge if ≥ 2 MB" (§4.5).
+        The 1G huge-page policies get no padding (§4.5; memory.cpp ``aclMallocMemInner``)."""
+        return self._rt.malloc(size, padding=policy not in _HUGE1G_POLICIES)
 
     @pyacl("acl.rt.malloc_align32", "ki", outputs=1)
     def malloc_align32(self, size: int, policy: int) -> int:
-        return self._rt.malloc(size)
+        """Rounded up to 32 bytes without padding (memory.cpp ``aclrtMallocAlign32Impl``)."""
+        return self._rt.malloc(size, padding=False)
 
     @pyacl("acl.rt.malloc_cached", "ki", outputs=1)
     def malloc_cached(self, size: int, policy: int) -> int:
-        return self._rt.malloc(size)
+        """Padded as ``malloc`` (memory.cpp ``aclrtMallocCachedImpl``)."""
+        return self._rt.malloc(size, padding=policy not in _HUGE1G_POLICIES)
 
     @pyacl("acl.rt.free", "k")
     def free(self, dev_ptr: int) -> None:

@@ -11,12 +11,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 DEFAULT_DEVICE_COUNT = 2
 # Atlas A2 (910B) is the first product on every seed page's support list.
 DEFAULT_SOC = "Ascend910B1"
 DEFAULT_HBM = 64 * 2**30
 MAX_DEVICE_COUNT = 64
+MIN_HBM = 2**20
 # Device address space per device (see devmem.py); capacity must fit in it.
 MAX_HBM = 2**40
 
@@ -36,7 +38,7 @@ def parse_size(text: str) -> int:
     unit = match.group(2).upper() if match else None
     if match is None or unit not in _UNITS:
         raise ValueError(f"{text!r} is not a size; use bytes or a unit such as 32GiB or 512MiB")
-    return int(float(match.group(1)) * _UNITS[unit])
+    return int(Fraction(match.group(1)) * _UNITS[unit])  # exact: no float rounding/overflow
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class SimConfig:
         if not 1 <= self.device_count <= MAX_DEVICE_COUNT:
             raise SimConfigError(f"device count {self.device_count} is out of range; "
                                  f"use 1 to {MAX_DEVICE_COUNT}")
-        if not 2**20 <= self.hbm_bytes <= MAX_HBM:
+        if not MIN_HBM <= self.hbm_bytes <= MAX_HBM:
             raise SimConfigError(f"HBM capacity {self.hbm_bytes} bytes is out of range; "
                                  "use 1MiB to 1TiB")
         if not self.soc_name.strip():
@@ -63,7 +65,7 @@ class SimConfig:
         env = os.environ if environ is None else environ
         count, soc, hbm = DEFAULT_DEVICE_COUNT, DEFAULT_SOC, DEFAULT_HBM
         if raw := env.get("PYTEST_ACL_SIM_DEVICES", "").strip():
-            if not raw.isdigit():
+            if not re.fullmatch(r"[0-9]+", raw) or not 1 <= int(raw) <= MAX_DEVICE_COUNT:
                 raise SimConfigError(f"PYTEST_ACL_SIM_DEVICES={raw!r} is not a device count; "
                                      f"use a whole number from 1 to {MAX_DEVICE_COUNT}")
             count = int(raw)
@@ -74,7 +76,7 @@ class SimConfig:
                 hbm = parse_size(raw)
             except ValueError as exc:
                 raise SimConfigError(f"PYTEST_ACL_SIM_HBM: {exc}") from None
-        try:
-            return cls(count, soc, hbm)
-        except SimConfigError as exc:
-            raise SimConfigError(f"PYTEST_ACL_SIM_*: {exc}") from None
+            if not MIN_HBM <= hbm <= MAX_HBM:
+                raise SimConfigError(f"PYTEST_ACL_SIM_HBM={raw!r} is {hbm} bytes, out of range; "
+                                     "use 1MiB to 1TiB")
+        return cls(count, soc, hbm)

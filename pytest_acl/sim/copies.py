@@ -50,6 +50,9 @@ class Copier:
                               f"{role} {address:#x}+{count} is not inside one live device "
                               "allocation")
             return view
+        pinned = self._rt.host.view(address, count)  # malloc_host memory: keeps it mapped
+        if pinned is not None:
+            return pinned
         if not hostmem.is_mapped(address, count):
             raise AclFail(E.ACL_ERROR_RT_PARAM_INVALID,
                           f"{role} {address:#x}+{count} is not mapped host memory")

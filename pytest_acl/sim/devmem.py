@@ -6,7 +6,9 @@ Why each rule is here:
   never be read as host memory by mistake, and a host pointer is never taken for a device one.
 - Addresses are 64-byte aligned, and each allocation really occupies its size rounded up to
   32 bytes plus 32 bytes of padding (reference/acl-api.md §4.5). The padding belongs to the
-  allocation, as on the device: a copy may run into it, not past it.
+  allocation, as on the device: a copy may run into it, not past it. No padding for the 1G
+  huge-page policies (§4.5) nor for aclrtMallocAlign32 (runtime ``memory.cpp``:
+  ``aclrtMallocAlign32Impl`` calls ``aclMallocMemInner(..., isPadding=false, ...)``).
 - Addresses are never reused, so a stale pointer after ``free`` is always recognised.
 - Backing store is an anonymous ``MAP_NORESERVE`` mapping per allocation: the kernel gives it
   pages only when they are written, so 16 GiB of simulated HBM costs nothing until used.
@@ -28,9 +30,10 @@ _PADDING = 32
 _MAP_NORESERVE = 0x4000  # Linux value on x86-64 and aarch64; mmap does not export it in 3.11
 
 
-def real_size(size: int) -> int:
-    """What aclrtMalloc really takes for ``size`` bytes: rounded up to 32, plus 32 (§4.5)."""
-    return (size + _ROUND - 1) // _ROUND * _ROUND + _PADDING
+def real_size(size: int, padding: bool = True) -> int:
+    """What aclrtMalloc really takes for ``size`` bytes: rounded up to 32, plus 32 (§4.5);
+    without ``padding`` only rounded up to 32."""
+    return (size + _ROUND - 1) // _ROUND * _ROUND + (_PADDING if padding else 0)
 
 
 def is_device_address(address: int) -> bool:
@@ -79,8 +82,8 @@ class DeviceHeap:
     def free_bytes(self) -> int:
         return self.capacity - self._used
 
-    def allocate(self, size: int) -> int:
-        extent = real_size(size)
+    def allocate(self, size: int, padding: bool = True) -> int:
+        extent = real_size(size, padding)
         with self._lock:
             if extent > self.capacity - self._used:
                 raise OutOfMemory(f"device {self.device_id}: {extent} bytes requested, "

@@ -58,6 +58,19 @@ class HostAllocations:
             self._blocks[address] = block
         return address
 
+    def view(self, address: int, size: int) -> memoryview | None:
+        """A view of ``[address, address + size)`` when it lies in one live block, else None.
+
+        The view is taken from the block's own mapping, so while it lives (e.g. in a copy
+        queued on a stream) ``free`` cannot unmap the block: a ``free_host`` before the stream
+        is synchronized leaves the copy writing to memory that is still mapped instead of
+        killing the interpreter."""
+        with self._lock:
+            for start, block in self._blocks.items():
+                if start <= address and address + size <= start + len(block):
+                    return memoryview(block)[address - start:address - start + size]
+        return None
+
     def free(self, address: int) -> bool:
         """Release a block; False when ``address`` is not the start of a live block."""
         with self._lock:
@@ -66,7 +79,7 @@ class HostAllocations:
             return False
         try:
             block.close()
-        except BufferError:  # a view still exists (e.g. ptr_to_numpy): let GC unmap it
+        except BufferError:  # a view from view() lives (a queued copy): GC unmaps it later
             pass
         return True
 

@@ -8,8 +8,10 @@ outputs on success; :func:`pyacl` turns both into pyACL's shapes.
 
 Format letters (as PyArg_ParseTuple, reference §4.1):
 ``k``/``K`` unsigned long (long): an ``int``, masked to 64 bits, no overflow check;
-``I`` uint32, masked; ``i`` C int: anything with ``__index__``, in the int32 range;
-``s`` a ``str``; ``O`` any object. A ``|`` starts the optional arguments.
+``I`` uint32: anything with ``__index__``, masked; ``i`` C int: anything with ``__index__``,
+in the int32 range; ``s`` a ``str`` without NUL that encodes to UTF-8; ``O`` any object.
+A ``|`` starts the optional arguments. (CPython ``Python/getargs.c``; ``I`` has no
+``PyLong_Check``, unlike ``k``/``K``, so a NumPy integer passes ``I`` and ``i`` but not ``k``.)
 """
 
 from __future__ import annotations
@@ -39,10 +41,15 @@ class _ParseFailed(Exception):
 
 
 def _convert(letter: str, value: Any) -> Any:
-    if letter in "kKI":
+    if letter in "kK":  # getargs.c checks PyLong_Check first: no __index__ objects
         if not isinstance(value, int):
             raise _ParseFailed
-        return value & (_MASK32 if letter == "I" else _MASK64)
+        return value & _MASK64
+    if letter == "I":  # getargs.c: PyLong_AsUnsignedLongMask, which takes any __index__
+        try:
+            return operator.index(value) & _MASK32
+        except TypeError:
+            raise _ParseFailed from None
     if letter == "i":
         try:
             number = operator.index(value)
@@ -51,9 +58,13 @@ def _convert(letter: str, value: Any) -> Any:
         if not -(2**31) <= number < 2**31:
             raise _ParseFailed
         return number
-    if letter == "s":
-        if not isinstance(value, str):
+    if letter == "s":  # a str that encodes to a C string: UTF-8, no embedded NUL
+        if not isinstance(value, str) or "\0" in value:
             raise _ParseFailed
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _ParseFailed from None
         return value
     if letter == "O":
         return value

@@ -20,6 +20,8 @@ from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.streams import Stream
 
 E = AclError
+_ROUND_UP_APPEND = 32  # DATA_MEMORY_ALIGN_SIZE (runtime memory.cpp)
+_PADDING_APPEND = 32  # DATA_MEMORY_PADDING_SIZE, the default padding (runtime memory.cpp)
 
 
 @dataclass
@@ -246,13 +248,19 @@ class Runtime:
         return next((code for code in codes if code), 0)
 
     # -- device memory -----------------------------------------------------------------------
-    def malloc(self, size: int) -> int:
-        """aclrtMalloc: size 0 → 100000, no context → 107002, OOM → 207001 (memory.cpp)."""
+    def malloc(self, size: int, padding: bool = True) -> int:
+        """aclrtMalloc: size 0 → 100000, no context → 107002, OOM → 207001 (memory.cpp).
+
+        A size whose padded form overflows 64 bits → 100000 (``GetAlignedAndPaddingSize``:
+        ``if ((size + appendSize) < size) return ACL_ERROR_INVALID_PARAM``, appendSize being
+        32 plus the 32-byte padding when padding applies)."""
         if size == 0:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "aclrtMalloc size must be > 0")
+        if size + _ROUND_UP_APPEND + (_PADDING_APPEND if padding else 0) >= 1 << 64:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"aclrtMalloc size {size} is too large")
         device = self.devices[self.current_device()]
         try:
-            return device.heap.allocate(size)
+            return device.heap.allocate(size, padding)
         except OutOfMemory as exc:
             raise AclFail(E.ACL_ERROR_RT_MEMORY_ALLOCATION, str(exc)) from None
 
