@@ -13,14 +13,27 @@ from pytest_acl.om.header import HEADER_SIZE, ModelFileHeader
 from pytest_acl.om.partitions import PartitionType, layout, pack_table, table_size
 
 
+Chunk = bytes | bytearray | memoryview
+
+
 @dataclass
 class Partition:
+    """One partition. A writer may give its data as a tuple of chunks (e.g. one per weight),
+    so a large partition is never assembled in memory before it is written."""
+
     type: int
-    data: bytes | memoryview
+    data: Chunk | tuple[Chunk, ...]
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return sum(map(len, self.data)) if isinstance(self.data, tuple) else len(self.data)
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        return self.data if isinstance(self.data, tuple) else (self.data,)
+
+    def to_bytes(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 @dataclass
@@ -40,9 +53,9 @@ class PartitionGroup:
     def encoded_size(self, wide: bool) -> int:
         return table_size(len(self.partitions), wide) + sum(p.size for p in self.partitions)
 
-    def encode(self, wide: bool) -> list[bytes | memoryview]:
+    def encode(self, wide: bool) -> list[Chunk]:
         table = pack_table(layout([(p.type, p.size) for p in self.partitions]), wide)
-        return [table, *(p.data for p in self.partitions)]
+        return [table, *(chunk for p in self.partitions for chunk in p.chunks)]
 
 
 @dataclass
@@ -60,7 +73,7 @@ class OmModel:
     def payload_size(self) -> int:
         return sum(g.encoded_size(self.wide) for g in self.groups)
 
-    def chunks(self) -> list[bytes | memoryview]:
+    def chunks(self) -> list[Chunk]:
         """The file as a list of chunks (no copy of big partitions); header fields that
         depend on the content (``model_length``/``length``, ``model_num``) are filled in."""
         payload = self.payload_size()
@@ -68,7 +81,7 @@ class OmModel:
                          length=0 if self.wide else payload,
                          model_num=max(self.header.model_num, len(self.groups))
                          if len(self.groups) > 1 else self.header.model_num)
-        out: list[bytes | memoryview] = [header.pack()]
+        out: list[Chunk] = [header.pack()]
         for group in self.groups:
             out.extend(group.encode(self.wide))
         return out

@@ -105,26 +105,36 @@ def _check_node(node: onnx.NodeProto, attrs: dict[str, Any], initializers: set[s
                                "initializer (a shape known when compiling)")
 
 
-def _weights(graph: onnx.GraphProto) -> tuple[bytearray, dict[str, dict[str, Any]]]:
-    """The WEIGHTS_DATA blob and where each initializer sits in it. Raw tensor bytes are
-    copied straight into the blob (no intermediate arrays), so a 64 MiB weight costs 64 MiB
-    once more, not three times."""
-    layout, offset = {}, 0
+def _weights(graph: onnx.GraphProto) -> tuple[tuple[bytes, ...], int, dict[str, dict[str, Any]]]:
+    """WEIGHTS_DATA as chunks (each initializer's raw bytes, then zero padding to 32), its
+    size, and where each initializer sits. The chunks are the tensors' own bytes, so a 64 MiB
+    weight is not copied into a second 64 MiB blob."""
+    layout: dict[str, dict[str, Any]] = {}
+    chunks: list[bytes] = []
+    offset = 0
     for init in graph.initializer:
         dtype = np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type))
-        nbytes = int(np.prod(init.dims, dtype=np.int64)) * dtype.itemsize
-        layout[init.name] = {"offset": offset, "nbytes": nbytes, "dtype": dtype.str,
+        data = init.raw_data if init.HasField("raw_data") else \
+            np.ascontiguousarray(numpy_helper.to_array(init)).tobytes()
+        layout[init.name] = {"offset": offset, "nbytes": len(data), "dtype": dtype.str,
                              "shape": list(init.dims)}
-        offset = (offset + nbytes + WEIGHT_ALIGNMENT - 1) // WEIGHT_ALIGNMENT * WEIGHT_ALIGNMENT
-    blob = bytearray(offset)
-    for init in graph.initializer:
-        entry = layout[init.name]
-        start, end = entry["offset"], entry["offset"] + entry["nbytes"]
-        if init.HasField("raw_data"):
-            blob[start:end] = init.raw_data
-        else:
-            blob[start:end] = np.ascontiguousarray(numpy_helper.to_array(init)).tobytes()
-    return blob, layout
+        padding = -len(data) % WEIGHT_ALIGNMENT
+        chunks += [data, bytes(padding)] if padding else [data]
+        offset += len(data) + padding
+    return tuple(chunks), offset, layout
+
+
+def _shape_skeleton(model: onnx.ModelProto, limit: int = 1 << 16) -> onnx.ModelProto:
+    """The model with large initializers replaced by typed graph inputs: shape inference
+    serializes the model, and a 64 MiB weight needs only its shape for that."""
+    graph = model.graph
+    small = [init for init in graph.initializer if len(init.raw_data) <= limit]
+    large = [helper.make_tensor_value_info(init.name, init.data_type, list(init.dims))
+             for init in graph.initializer if len(init.raw_data) > limit]
+    skeleton = helper.make_graph(list(graph.node), graph.name, [*graph.input, *large],
+                                 list(graph.output), small, value_info=list(graph.value_info))
+    return helper.make_model(skeleton, opset_imports=list(model.opset_import),
+                             ir_version=model.ir_version)
 
 
 def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
@@ -139,7 +149,7 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
     each execution."""
     variables = variables or {}
     assign = assign or {}
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    inferred = onnx.shape_inference.infer_shapes(_shape_skeleton(model), strict_mode=True)
     graph = model.graph
     initializers = {init.name for init in graph.initializer}
     output_names = {v.name for v in graph.output}
@@ -152,7 +162,7 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
     outputs = [_tensor_info(v, dynamic, "graph output") for v in graph.output]
     boundary = ({t.name for t in inputs} | {t.name for t in outputs} | initializers
                 | set(variables))
-    known = {v.name: v for v in graph.value_info}
+    known = {v.name: v for v in inferred.graph.value_info}
     nodes, intervals, infos = [], {}, {}
     for step, node in enumerate(graph.node):
         attrs = _attributes(node)
@@ -178,7 +188,7 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
                                       for n, (first, last) in intervals.items()])
         tensors = {n: {"offset": p.offset, "nbytes": p.nbytes, "dtype": infos[n].dtype,
                        "shape": list(infos[n].shape)} for n, p in placements.items()}
-    blob, weight_layout = _weights(graph)
+    weight_chunks, weight_size, weight_layout = _weights(graph)
     executable = {"format": GRAPH_FORMAT, "dynamic": dynamic,
                   "inputs": [t.as_json() for t in inputs],
                   "outputs": [t.as_json() for t in outputs],
@@ -188,15 +198,15 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
                                 if any(v in n["inputs"] for n in nodes) or v in assign},
                   "assign": assign}
     model_def = ModelDef(
-        name=name, int_attrs={"memory_size": work_size, "weight_size": len(blob)},
+        name=name, int_attrs={"memory_size": work_size, "weight_size": weight_size},
         bytes_attrs={SIM_GRAPH_ATTR: json.dumps(executable, sort_keys=True).encode()},
         ops=[OpDef(n["name"], n["op"], n["inputs"]) for n in nodes],
         graph_inputs=[t.name for t in inputs], graph_outputs=[t.name for t in outputs])
-    task = ModelTaskDef(memory_size=work_size, weight_size=len(blob))
+    task = ModelTaskDef(memory_size=work_size, weight_size=weight_size)
     header = ModelFileHeader(platform_version=PLATFORM.ljust(20, b"\0")).with_name(name)
     root = PartitionGroup([Partition(PartitionType.MODEL_DEF, model_def.encode())])
-    if blob:
-        root.partitions.append(Partition(PartitionType.WEIGHTS_DATA, memoryview(blob)))
+    if weight_size:
+        root.partitions.append(Partition(PartitionType.WEIGHTS_DATA, weight_chunks))
     if not dynamic:
         root.partitions.append(Partition(PartitionType.TASK_INFO, task.encode()))
         return OmModel(header, [root])
