@@ -103,9 +103,14 @@ def _raw_setting(config: pytest.Config, spec: OptionSpec) -> tuple[str, str]:
     env = os.environ.get(spec.env)
     if env is not None and env.strip():
         return env, f"env {spec.env}"
-    ini = config.getini(spec.ini)
+    where = config.inipath.name if config.inipath else "ini"
+    try:
+        ini = config.getini(spec.ini)
+    except TypeError as exc:  # pytest >= 9, [tool.pytest] in TOML: a value that is not a string
+        raise pytest.UsageError(f"{spec.flag}: invalid value (from ini {spec.ini} in {where}): "
+                                f"{exc}; write it as a TOML string, e.g. "
+                                f"{spec.ini} = \"{spec.default}\"") from None
     if ini:
-        where = config.inipath.name if config.inipath else "ini"
         return ini, f"ini {spec.ini} in {where}"
     return spec.default, "default"
 

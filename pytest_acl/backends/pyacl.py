@@ -66,6 +66,10 @@ def load() -> Backend:
     except ImportError as exc:
         raise BackendUnavailable(f"the pyacl backend cannot import 'acl' ({exc}): "
                                  f"{INSTALL_HINT}") from None
+    if getattr(real, "rt", None) is None:
+        where = getattr(real, "__file__", None)
+        raise BackendUnavailable(f"the module 'acl' found at {where} is not pyACL (it has no "
+                                 f"acl.rt): {INSTALL_HINT}")
     module = _CountingAcl(real)
     try:
         major, minor, patch, _ = real.get_version()

@@ -1,0 +1,262 @@
+"""--acl-backend / --acl-devices: CLI → PYTEST_ACL_* env → ini → default, the source shown in
+the report header, and bad values as usage errors naming option, value, source and choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_acl.options import parse_backend, parse_devices
+
+# hypothesis's plugin costs ~0.5 s per inner run (it imports hypothesis at the summary).
+INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--strict-markers")
+
+# The inner test reports what the plugin resolved, so a wrong value fails inside too.
+DEVICE_PROBE = """
+def test_probe(acl, acl_device, acl_backend):
+    assert acl_backend.name == "sim"
+    assert acl.rt.get_device() == (acl_device, 0)
+    print("probe device", acl_device)
+"""
+
+
+# -- the parsers ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0", (0,)), ("0,1", (0, 1)), ("0-3", (0, 1, 2, 3)), ("0,2-3", (0, 2, 3)),
+    (" 1 , 0 ", (1, 0)), ("3-3", (3,)), ("7,1", (7, 1)),
+])
+def test_parse_devices_accepts(text, expected):
+    assert parse_devices(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "use device ids separated by commas"),
+    ("a", "use device ids separated by commas"),
+    ("-1", "use device ids separated by commas"),
+    ("0,,1", "use device ids separated by commas"),
+    ("0-", "use device ids separated by commas"),
+    ("1.5", "use device ids separated by commas"),
+    ("3-1", "the range 3-1 is empty"),
+    ("0,0", "device 0 is listed twice"),
+    ("0-2,1", "device 1 is listed twice"),
+])
+def test_parse_devices_refuses(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_devices(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("sim", "sim"), ("pyacl", "pyacl"), ("capi", "capi"), (" SIM ", "sim"), ("PyACL", "pyacl"),
+])
+def test_parse_backend_accepts(text, expected):
+    assert parse_backend(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "cuda", "sim,pyacl", "simulator"])
+def test_parse_backend_refuses(text):
+    with pytest.raises(ValueError, match="valid choices are sim, pyacl, capi"):
+        parse_backend(text)
+
+
+# -- good values, and where they came from ----------------------------------------------------
+
+def test_defaults_are_sim_and_device_0(pytester):
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "acl: backend sim (from default): pytest-acl simulator * (ACL interface *)",
+        "acl: devices 0 (from default); SoC Ascend910B1",
+        "acl: simulator has 2 devices with 64 GiB HBM each (PYTEST_ACL_SIM_DEVICES, *)",
+        "*probe device 0",
+    ])
+
+
+@pytest.mark.parametrize(("devices", "shown"), [("1", "1"), ("1-1", "1"), ("1,0", "1,0")])
+def test_command_line(pytester, devices, shown):
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s", "--acl-backend", "SIM", "--acl-devices", devices)
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "acl: backend sim (from command line): *",
+        f"acl: devices {shown} (from command line); SoC Ascend910B1",
+        "*probe device 1",
+    ])
+
+
+def test_command_line_equals_form(pytester):
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s", "--acl-devices=1", "--acl-backend=sim")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: devices 1 (from command line)*", "*probe device 1"])
+
+
+def test_from_env(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "sim")
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "1")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "acl: backend sim (from env PYTEST_ACL_BACKEND): *",
+        "acl: devices 1 (from env PYTEST_ACL_DEVICES); *",
+        "*probe device 1",
+    ])
+
+
+def test_blank_env_is_ignored(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "  ")
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: backend sim (from default)*",
+                                 "acl: devices 0 (from default)*", "*probe device 0"])
+
+
+@pytest.mark.parametrize(("maker", "section", "name"), [
+    ("pytest.ini", "[pytest]", "pytest.ini"),
+    ("tox.ini", "[pytest]", "tox.ini"),
+    ("makepyprojecttoml", "[tool.pytest.ini_options]", "pyproject.toml"),
+])
+def test_from_ini(pytester, maker, section, name):
+    quote = '"' if name == "pyproject.toml" else ""
+    make = (getattr(pytester, maker) if maker.startswith("make") else
+            lambda text: pytester.makefile(".ini", **{maker.removesuffix(".ini"): text}))
+    make(f"{section}\nacl_backend = {quote}sim{quote}\n"
+                             f"acl_devices = {quote}1{quote}\n")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s", "--strict-config")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        f"acl: backend sim (from ini acl_backend in {name}): *",
+        f"acl: devices 1 (from ini acl_devices in {name}); *",
+        "*probe device 1",
+    ])
+
+
+def test_precedence_command_line_then_env_then_ini(pytester, monkeypatch):
+    pytester.makefile(".ini", pytest="[pytest]\nacl_devices = 0\nacl_backend = capi\n")
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "0")
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "sim")
+    pytester.makepyfile(DEVICE_PROBE)
+    # env beats ini (the ini's capi would be a usage error if it were used)
+    result = pytester.runpytest(*INNER, "-s")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: backend sim (from env PYTEST_ACL_BACKEND)*",
+                                 "acl: devices 0 (from env PYTEST_ACL_DEVICES)*",
+                                 "*probe device 0"])
+    # the command line beats both
+    result = pytester.runpytest(*INNER, "-s", "--acl-devices", "1")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: devices 1 (from command line)*", "*probe device 1"])
+    # ini beats the default once the env is gone
+    monkeypatch.delenv("PYTEST_ACL_BACKEND")
+    monkeypatch.delenv("PYTEST_ACL_DEVICES")
+    result = pytester.runpytest(*INNER, "--acl-backend", "sim")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: devices 0 (from ini acl_devices in pytest.ini)*"])
+
+
+@pytest.mark.skipif(int(pytest.__version__.split(".")[0]) < 9,
+                    reason="[tool.pytest] (native TOML configuration) needs pytest 9")
+def test_native_toml(pytester):
+    pytester.makepyprojecttoml('[tool.pytest]\nacl_devices = "1"\n')
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-s")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: devices 1 (from ini acl_devices in pyproject.toml)*",
+                                 "*probe device 1"])
+
+
+@pytest.mark.skipif(int(pytest.__version__.split(".")[0]) < 9,
+                    reason="[tool.pytest] (native TOML configuration) needs pytest 9")
+def test_native_toml_non_string_is_a_usage_error(pytester):
+    pytester.makepyprojecttoml("[tool.pytest]\nacl_devices = 1\n")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --acl-devices: invalid value (from ini acl_devices in pyproject.toml): "
+        "*'acl_devices' expects a string, got int: 1; "
+        "write it as a TOML string, e.g. acl_devices = \"0\""])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+# -- bad values -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("flag", "value", "reason"), [
+    ("--acl-backend", "cuda", "valid choices are sim, pyacl, capi"),
+    ("--acl-backend", "", "valid choices are sim, pyacl, capi"),
+    ("--acl-devices", "a", "use device ids separated by commas, such as 0,1 or 0-3"),
+    ("--acl-devices", "", "use device ids separated by commas, such as 0,1 or 0-3"),
+    ("--acl-devices", "2-1", "the range 2-1 is empty; write the lower id first"),
+    ("--acl-devices", "0,1,0", "device 0 is listed twice"),
+])
+def test_bad_command_line_value(pytester, flag, value, reason):
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, flag, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        f"ERROR: {flag}: invalid value {value!r} (from command line): {reason}"])
+    assert "probe device" not in result.stdout.str()
+
+
+def test_bad_env_value(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "npu")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --acl-backend: invalid value 'npu' (from env PYTEST_ACL_BACKEND): "
+        "valid choices are sim, pyacl, capi"])
+
+
+def test_bad_ini_value(pytester):
+    pytester.makefile(".ini", tox="[pytest]\nacl_devices = 0-x\n")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --acl-devices: invalid value '0-x' (from ini acl_devices in tox.ini): "
+        "use device ids separated by commas, such as 0,1 or 0-3"])
+
+
+def test_good_command_line_overrides_bad_env(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "nonsense")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "--acl-devices", "0")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1)
+
+
+def test_device_the_backend_lacks_names_its_source(pytester, monkeypatch):
+    """A well-formed id the machine does not have fails each test that needs the device,
+    saying where the id came from."""
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "5")
+    pytester.makepyfile(DEVICE_PROBE + "\n\ndef test_no_device_needed(acl):\n    pass\n")
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([
+        "*acl.rt.set_device(5) returned * device 5 comes from --acl-devices "
+        "(from env PYTEST_ACL_DEVICES)*"])
+
+
+def test_help_documents_options_env_and_ini(pytester):
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines([
+        "AscendCL conformance (pytest-acl):",
+        "*--acl-backend={sim,pyacl,capi}*",
+        "*--acl-devices=IDS*",
+    ])
+    text = " ".join(result.stdout.str().split())
+    for words in ("PYTEST_ACL_BACKEND or ini acl_backend; default sim",
+                  "PYTEST_ACL_DEVICES or ini acl_devices; default 0",
+                  "acl_backend (string):", "acl_devices (string):"):
+        assert words in text
