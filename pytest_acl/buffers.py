@@ -12,8 +12,10 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported when a buffer is used, not when the plugin loads
+    import numpy as np
 
 from pytest_acl.constants import MemcpyKind, describe
 
@@ -31,6 +33,8 @@ def check(ret: int, what: str) -> None:
 
 
 def _host_array(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return np.ascontiguousarray(np.frombuffer(data, np.uint8) if not isinstance(
         data, np.ndarray) else data).reshape(-1).view(np.uint8)
 
@@ -44,6 +48,8 @@ def copy_to_device(acl: ModuleType, address: int, capacity: int,
 
 
 def copy_from_device(acl: ModuleType, address: int, size: int) -> bytes:
+    import numpy as np
+
     host = np.empty(size, np.uint8)
     if size:
         check(acl.rt.memcpy(host.ctypes.data, size, address, size,

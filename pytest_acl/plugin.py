@@ -70,6 +70,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                      "PYTEST_ACL_SIM_HBM)")
     if config.pluginmanager.has_plugin("acl-xdist-pinning") and getattr(
             config.option, "numprocesses", None):
-        lines.append(f"acl: xdist workers pinned round robin: worker gwN uses device number "
-                     f"N mod {len(devices_setting.value)} of {devices}")
+        lines.append(f"acl: each xdist worker is pinned to one of the devices {devices}, "
+                     "round robin by worker index (gw0 → the first)")
     return lines

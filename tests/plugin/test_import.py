@@ -42,8 +42,9 @@ import pytest_acl.plugin
 backend_modules = sorted(
     name for name in sys.modules
     if name == "acl" or name.startswith(("acl.", "pytest_acl.sim", "pytest_acl.backends.")))
+heavy = sorted(name for name in ("numpy", "onnx", "hypothesis") if name in sys.modules)
 print(json.dumps({"backend_modules": backend_modules, "threads": threading.active_count(),
-                  "plugin": "pytest_acl.plugin" in sys.modules}))
+                  "plugin": "pytest_acl.plugin" in sys.modules, "heavy": heavy}))
 """
 
 
@@ -71,7 +72,8 @@ def test_importing_the_plugin_imports_no_backend(recording_acl):
     result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
                             text=True, timeout=60, cwd=directory.parent)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"backend_modules": [], "threads": 1, "plugin": True}
+    assert json.loads(result.stdout) == {"backend_modules": [], "threads": 1, "plugin": True,
+                                         "heavy": []}
     assert events(log) == []
 
 
