@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from pytest_acl.backends import Backend
 from pytest_acl.buffers import GUARD_BYTES, DeviceBuffer, HostBuffer, check
 from pytest_acl.constants import AclError, MemMallocPolicy, describe
 from pytest_acl.state import get_state
+
+if TYPE_CHECKING:
+    from pytest_acl.models.provider import ModelCatalog
 
 
 def _teardown_warning(request: pytest.FixtureRequest, what: str, ret: int) -> None:
@@ -150,6 +154,19 @@ def host_memory(acl_device: int, acl: ModuleType,
     for buffer in buffers:
         _teardown_warning(request, f"acl.rt.free_host({buffer.ptr:#x})",
                           acl.rt.free_host(buffer.ptr))
+
+
+@pytest.fixture(scope="session")
+def acl_models(pytestconfig: pytest.Config, acl_backend: Backend,
+               tmp_path_factory: pytest.TempPathFactory) -> ModelCatalog:
+    """The fixture-model catalog for the active backend: from ``--acl-model-dir``, or (on the
+    simulator) built on demand into the pytest cache. ``acl_models["mlp"].path``, ``.inputs()``,
+    ``.outputs()``, ``.work_size``, ``.weight_size``."""
+    from pytest_acl.models.provider import cache_directory, session_catalog
+
+    setting = get_state(pytestconfig).settings["model-dir"]
+    return session_catalog(setting.value, acl_backend.name, setting.source,
+                           cache_directory(pytestconfig, tmp_path_factory))
 
 
 @pytest.fixture(autouse=True)

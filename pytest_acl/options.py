@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,18 @@ def parse_devices(text: str) -> tuple[int, ...]:
                 raise ValueError(f"device {device} is listed twice")
             ids.append(device)
     return tuple(ids)
+
+
+def parse_model_dir(text: str) -> Path | None:
+    """A directory holding a built catalog (``manifest.json``), or None for "build on demand"."""
+    if not text.strip():
+        return None
+    directory = Path(text).expanduser().resolve()
+    if not (directory / "manifest.json").is_file():
+        raise ValueError(f"{directory} holds no manifest.json; build a catalog there with "
+                         f"'pytest-acl models build --out {text}' (add '--target atc --soc "
+                         "SOC' on an NPU host)")
+    return directory
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,9 @@ OPTIONS = (
                "sim", parse_backend, "{sim,pyacl,capi}"),
     OptionSpec("devices", "Device ids to run on, e.g. 0,1 or 0-3; under pytest-xdist each "
                "worker is pinned to one of them, round robin", "0", parse_devices, "IDS"),
+    OptionSpec("model-dir", "Fixture-model catalog built earlier by 'pytest-acl models "
+               "build' (required on NPU backends); without it the simulator builds one into "
+               "the pytest cache", "", parse_model_dir, "DIR"),
 )
 
 
@@ -89,10 +105,11 @@ class Resolved:
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("acl", "AscendCL conformance (pytest-acl)")
     for spec in OPTIONS:
-        help_text = f"{spec.help}. Also {spec.env} or ini {spec.ini}; default {spec.default}"
+        help_text = (f"{spec.help}. Also {spec.env} or ini {spec.ini}; "
+                     f"default {spec.default or 'none'}")
         group.addoption(spec.flag, dest=spec.dest, default=None, metavar=spec.metavar,
                         help=help_text)
-        parser.addini(spec.ini, f"{spec.help} (default {spec.default})", type="string",
+        parser.addini(spec.ini, f"{spec.help} (default {spec.default or 'none'})", type="string",
                       default=None)
 
 

@@ -16,6 +16,7 @@ from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by bei
     acl_backend,
     acl_context,
     acl_device,
+    acl_models,
     acl_runtime,
     acl_stream,
     device_memory,
@@ -63,6 +64,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"acl: backend {backend.name} (from {backend_setting.source}): {backend.version}",
              f"acl: devices {devices} (from {devices_setting.source}); "
              f"SoC {backend.static_soc or 'reported by the runtime after init'}"]
+    model_dir = state.settings["model-dir"]
+    lines.append(f"acl: models from {model_dir.value} (from {model_dir.source})"
+                 if model_dir.value else "acl: models built on demand into the pytest cache")
     if backend.name == "sim":
         hbm = backend.extra["hbm_bytes"] / 2**30
         lines.append(f"acl: simulator has {backend.extra['devices']} devices with "
