@@ -48,6 +48,19 @@ class Bundle:
         return b"".join(self.chunks())
 
 
+def bundle_sizes(bundle: Bundle) -> tuple[int, list[tuple[int, int]]]:
+    """What the bundle query reports: the variable size and, per graph index, QuerySize's
+    ``(work, const weight)`` — ``(0, 0)`` for a dynamic sub-graph, which cannot be sized
+    (acl-api.md §5.9, om-format.md §6). Raises OmError for a corrupt sub-model."""
+    from pytest_acl.om.reader import QUERY, expected_sizes, read_model
+
+    sizes = []
+    for sub in bundle.models:
+        model = read_model(sub, QUERY)
+        sizes.append((0, 0) if model.is_dynamic else expected_sizes(model))
+    return bundle.var_size, sizes
+
+
 def is_bundle(data: bytes | memoryview) -> bool:
     view = memoryview(data).cast("B")
     return len(view) >= HEADER_SIZE and ModelFileHeader.unpack(view).modeltype == MODELTYPE_BUNDLE

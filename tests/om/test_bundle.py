@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from pytest_acl.constants import AclError as E
-from pytest_acl.om.bundle import Bundle, is_bundle, read_bundle
+from pytest_acl.om.bundle import Bundle, bundle_sizes, is_bundle, read_bundle
 from pytest_acl.om.corrupt import bundle_corruptions
 from pytest_acl.om.header import ModelFileHeader
 from pytest_acl.om.reader import OmError, read_model
@@ -69,3 +69,14 @@ def test_a_short_var_info_entry_is_refused(subs):
     with pytest.raises(OmError) as caught:
         read_bundle(bytes(data))
     assert caught.value.code == E.ACL_ERROR_INVALID_PARAM
+
+
+def test_bundle_sizes_per_graph_and_zero_for_dynamic_sub_graphs(subs):
+    from dataclasses import replace
+
+    from pytest_acl.om.container import OmModel
+
+    static = static_model(work=640, weights=b"w" * 96)
+    dynamic = OmModel(replace(static.header, is_unknow_model=1), static.groups).to_bytes()
+    bundle = read_bundle(Bundle(256, [subs[0], dynamic, subs[2]]).to_bytes())
+    assert bundle_sizes(bundle) == (256, [(64, 32), (0, 0), (192, 96)])
