@@ -78,12 +78,18 @@ def test_xdist_workers_share_one_on_demand_build(pytester, monkeypatch, tmp_path
     assert len(list(tmp_path.iterdir())) == 2 and len(seen) == 1
 
 
-def test_npu_backend_without_model_dir_says_how_to_build(pytester, monkeypatch):
+@pytest.fixture
+def pyacl_standin(pytester, monkeypatch):
+    """An importable 'acl' that looks like CANN's pyACL (a fresh simulator underneath)."""
     standin = pytester.mkdir("standin")
     (standin / "acl.py").write_text(
         "import sys\nfrom pytest_acl.sim import Simulator\n_acl = Simulator().acl\n"
         "del _acl.__simulator__\nsys.modules[__name__] = _acl\n")
     monkeypatch.setenv("PYTHONPATH", str(standin))
+
+
+@pytest.mark.usefixtures("pyacl_standin")
+def test_npu_backend_without_model_dir_says_how_to_build(pytester):
     pytester.makepyfile("def test_x(acl_models): pass")
     result = pytester.runpytest_subprocess(*INNER, "--acl-backend", "pyacl")
     result.assert_outcomes(errors=1)
@@ -92,12 +98,8 @@ def test_npu_backend_without_model_dir_says_how_to_build(pytester, monkeypatch):
                                  "--soc SOC --out DIR' and pass --acl-model-dir DIR*"])
 
 
-def test_npu_backend_refuses_a_simulator_catalog(pytester, monkeypatch, built_catalog):
-    standin = pytester.mkdir("standin")
-    (standin / "acl.py").write_text(
-        "import sys\nfrom pytest_acl.sim import Simulator\n_acl = Simulator().acl\n"
-        "del _acl.__simulator__\nsys.modules[__name__] = _acl\n")
-    monkeypatch.setenv("PYTHONPATH", str(standin))
+@pytest.mark.usefixtures("pyacl_standin")
+def test_npu_backend_refuses_a_simulator_catalog(pytester, built_catalog):
     pytester.makepyfile("def test_x(acl_models): pass")
     result = pytester.runpytest_subprocess(*INNER, "--acl-backend", "pyacl",
                                            "--acl-model-dir", str(built_catalog[0]))
