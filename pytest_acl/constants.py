@@ -287,6 +287,48 @@ class MdlExecConfigAttr(enum.IntEnum):
     ACL_MDL_NPU_PERF_MODE = 9
 
 
+class DataType(enum.IntEnum):
+    """aclDataType (acl_base.h, hicann/runtime include/external/acl)."""
+
+    ACL_DT_UNDEFINED = -1
+    ACL_FLOAT = 0
+    ACL_FLOAT16 = 1
+    ACL_INT8 = 2
+    ACL_INT32 = 3
+    ACL_UINT8 = 4
+    ACL_INT16 = 6
+    ACL_UINT16 = 7
+    ACL_UINT32 = 8
+    ACL_INT64 = 9
+    ACL_UINT64 = 10
+    ACL_DOUBLE = 11
+    ACL_BOOL = 12
+    ACL_STRING = 13
+    ACL_COMPLEX64 = 16
+    ACL_COMPLEX128 = 17
+    ACL_BF16 = 27
+
+
+class Format(enum.IntEnum):
+    """aclFormat (acl_base.h, hicann/runtime include/external/acl)."""
+
+    ACL_FORMAT_UNDEFINED = -1
+    ACL_FORMAT_NCHW = 0
+    ACL_FORMAT_NHWC = 1
+    ACL_FORMAT_ND = 2
+    ACL_FORMAT_NC1HWC0 = 3
+    ACL_FORMAT_FRACTAL_Z = 4
+    ACL_FORMAT_NC1HWC0_C04 = 12
+    ACL_FORMAT_HWCN = 16
+    ACL_FORMAT_NDHWC = 27
+    ACL_FORMAT_FRACTAL_NZ = 29
+    ACL_FORMAT_NCDHW = 30
+    ACL_FORMAT_NDC1HWC0 = 32
+    ACL_FRACTAL_Z_3D = 33
+    ACL_FORMAT_NC = 35
+    ACL_FORMAT_NCL = 47
+
+
 # ACL_WORKSPACE_MEM_OPTIMIZE_* values of ACL_MDL_WORKSPACE_MEM_OPTIMIZE (reference §2).
 ACL_WORKSPACE_MEM_OPTIMIZE_DEFAULT = 0
 ACL_WORKSPACE_MEM_OPTIMIZE_INPUTOUTPUT = 1
@@ -295,7 +337,7 @@ ACL_WORKSPACE_MEM_OPTIMIZE_INPUTOUTPUT = 1
 INVALID_MODEL_ID = 0xFFFFFFFF
 
 _EXPORTED_ENUMS = (AclError, MemMallocPolicy, MemcpyKind, RunMode, MemAttr, MdlConfigAttr,
-                   MdlLoadType, MdlExecConfigAttr)
+                   MdlLoadType, MdlExecConfigAttr, DataType, Format)
 for _enum in _EXPORTED_ENUMS:
     globals().update(_enum.__members__)
 del _enum

@@ -20,6 +20,7 @@ class Simulator:
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
                  hbm: int | str | None = None, *, config: SimConfig | None = None) -> None:
+        from pytest_acl.sim.models import ModelManager
         from pytest_acl.sim.module import build_acl_module
         from pytest_acl.sim.runtime import Runtime
 
@@ -30,6 +31,9 @@ class Simulator:
             hbm_bytes=base.hbm_bytes if hbm is None else
             (parse_size(hbm) if isinstance(hbm, str) else hbm))
         self.runtime = Runtime(self.config)
+        self.models = ModelManager(self.runtime)
+        self.runtime.release_hooks.append(self.models.release_all)
+        self.runtime.counters["models"] = lambda: len(self.models.live())
         self.acl = build_acl_module(self)
 
     @classmethod

@@ -26,6 +26,7 @@ class DataBuffer:
 @dataclass
 class Dataset:
     buffers: list[int] = field(default_factory=list)
+    tensor_descs: dict[int, int] = field(default_factory=dict)  # buffer index → tensor desc
 
 
 class DataApi:

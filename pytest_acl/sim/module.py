@@ -43,16 +43,20 @@ def _submodule(name: str, doc: str, *apis: Any) -> AclModule:
 def build_acl_module(simulator: Simulator) -> AclModule:
     """A fresh ``acl`` module bound to ``simulator``."""
     from pytest_acl.sim.acl_data import DataApi
+    from pytest_acl.sim.acl_mdl import ModelApi
     from pytest_acl.sim.acl_rt import RtApi
+    from pytest_acl.sim.acl_tensor import TensorDescApi
     from pytest_acl.sim.acl_top import TopApi
     from pytest_acl.sim.acl_util import UtilApi
 
     runtime = simulator.runtime
     data = DataApi(runtime.handles)
+    tensors = TensorDescApi(runtime.handles, data)
+    models = ModelApi(runtime, simulator.models, data, tensors)
     top = TopApi(runtime)
-    acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data)
+    acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data, tensors)
     acl.rt = _submodule("acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
-    acl.mdl = _submodule("acl.mdl", "Model management", data)
+    acl.mdl = _submodule("acl.mdl", "Model management", data, tensors, models)
     acl.util = _submodule("acl.util", "Host pointer utilities", UtilApi())
     acl.__simulator__ = simulator
     return acl

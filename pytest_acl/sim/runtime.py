@@ -9,6 +9,7 @@ reference/acl-api.md §5.13 (aclInit/aclFinalize reference counting), §3.1 (cod
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pytest_acl.constants import AclError
@@ -54,6 +55,10 @@ class Runtime:
         self.handles = HandleTable()
         self.host = HostAllocations()
         self._thread = threading.local()
+        # Called by aclFinalize before device memory goes: the model manager's release, …
+        self.release_hooks: list[Callable[[], None]] = []
+        # Extra live-resource counters for the leak check (name → count function).
+        self.counters: dict[str, Callable[[], int]] = {}
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
     # aclInit counts; aclFinalize ignores the count and is refused only when it already ran
@@ -88,6 +93,8 @@ class Runtime:
         self._release_all()
 
     def _release_all(self) -> None:
+        for hook in self.release_hooks:
+            hook()
         for handle in self.handles.live(Kind.STREAM):
             self._close_stream(handle)
         for handle in self.handles.live(Kind.CONTEXT):
@@ -288,4 +295,5 @@ class Runtime:
         counts["host_allocations"] = self.host.count()
         counts["data_buffers"] = len(self.handles.live(Kind.DATA_BUFFER))
         counts["datasets"] = len(self.handles.live(Kind.DATASET))
+        counts |= {name: count() for name, count in self.counters.items()}
         return counts

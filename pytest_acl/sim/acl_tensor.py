@@ -1,0 +1,120 @@
+"""Tensor descriptors (``acl.create_tensor_desc`` …) and a dataset's per-buffer descriptors.
+
+A dynamic-shape model learns the actual input shape from the tensor descriptor set on each
+input buffer with ``acl.mdl.set_dataset_tensor_desc`` (reference/acl-api.md §1.4); after it
+runs, the output dataset carries descriptors with the actual output shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pytest_acl.constants import AclError, DataType
+from pytest_acl.sim.acl_data import DataApi
+from pytest_acl.sim.handles import HandleTable, Kind
+from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+
+E = AclError
+# aclDataType ↔ NumPy (acl_base.h values, constants.DataType)
+NUMPY_OF = {DataType.ACL_FLOAT: "<f4", DataType.ACL_FLOAT16: "<f2", DataType.ACL_INT8: "|i1",
+            DataType.ACL_INT32: "<i4", DataType.ACL_UINT8: "|u1", DataType.ACL_INT16: "<i2",
+            DataType.ACL_UINT16: "<u2", DataType.ACL_UINT32: "<u4", DataType.ACL_INT64: "<i8",
+            DataType.ACL_UINT64: "<u8", DataType.ACL_DOUBLE: "<f8", DataType.ACL_BOOL: "|b1"}
+ACL_OF = {np.dtype(v).str: int(k) for k, v in NUMPY_OF.items()}
+
+
+def acl_data_type(numpy_dtype: str) -> int:
+    return ACL_OF.get(np.dtype(numpy_dtype).str, DataType.ACL_DT_UNDEFINED)
+
+
+@dataclass
+class TensorDesc:
+    data_type: int
+    dims: list[int]
+    format: int
+
+    @property
+    def size(self) -> int:
+        dtype = NUMPY_OF.get(self.data_type)
+        if dtype is None or any(d < 0 for d in self.dims):
+            return 0
+        return int(np.prod(self.dims, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+class TensorDescApi:
+    """``acl.*tensor_desc*`` and ``acl.mdl.{set,get}_dataset_tensor_desc``."""
+
+    MODULES = {"set_dataset_tensor_desc": "acl.mdl", "get_dataset_tensor_desc": "acl.mdl"}
+
+    def __init__(self, handles: HandleTable, data: DataApi) -> None:
+        self._handles = handles
+        self._data = data
+
+    def new(self, desc: TensorDesc) -> int:
+        return self._handles.new(Kind.TENSOR_DESC, lambda _: desc)
+
+    def get(self, handle: int) -> TensorDesc | None:
+        return self._handles.get(Kind.TENSOR_DESC, handle)
+
+    def create_tensor_desc(self, *args: Any) -> int:
+        """``acl.create_tensor_desc(data_type, dims, format)`` → handle (0 on failure)."""
+        data_type, dims, fmt = parse_args("acl.create_tensor_desc", "iOi", args, {})
+        if not isinstance(dims, list | tuple) or not all(isinstance(d, int) for d in dims):
+            raise TypeError("acl.create_tensor_desc args parse failed")
+        return self.new(TensorDesc(data_type, list(dims), fmt))
+
+    @pyacl("acl.destroy_tensor_desc", "k", returns_ret=False)
+    def destroy_tensor_desc(self, desc: int) -> None:
+        self._handles.remove(Kind.TENSOR_DESC, desc)
+
+    def _desc(self, handle: int) -> TensorDesc:
+        desc = self.get(handle)
+        if desc is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a tensor desc")
+        return desc
+
+    @pyacl("acl.get_tensor_desc_num_dims", "k", returns_ret=False)
+    def get_tensor_desc_num_dims(self, desc: int) -> int:
+        return len(self._desc(desc).dims)
+
+    @pyacl("acl.get_tensor_desc_dim_v2", "kk", outputs=1)
+    def get_tensor_desc_dim_v2(self, desc: int, index: int) -> int:
+        dims = self._desc(desc).dims
+        if index >= len(dims):
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"dim index {index} ≥ {len(dims)}")
+        return dims[index]
+
+    @pyacl("acl.get_tensor_desc_type", "k", returns_ret=False)
+    def get_tensor_desc_type(self, desc: int) -> int:
+        found = self.get(desc)
+        return found.data_type if found else DataType.ACL_DT_UNDEFINED
+
+    @pyacl("acl.get_tensor_desc_format", "k", returns_ret=False)
+    def get_tensor_desc_format(self, desc: int) -> int:
+        found = self.get(desc)
+        return found.format if found else -1
+
+    @pyacl("acl.get_tensor_desc_size", "k", returns_ret=False)
+    def get_tensor_desc_size(self, desc: int) -> int:
+        return self._desc(desc).size
+
+    def set_dataset_tensor_desc(self, *args: Any) -> tuple[int, int]:
+        """``(dataset, ret)``, echoing the dataset like ``add_dataset_buffer``."""
+        dataset, desc, index = parse_args("acl.mdl.set_dataset_tensor_desc", "kkk", args, {})
+        try:
+            found = self._data._dataset(dataset)
+            self._desc(desc)
+            if index >= len(found.buffers):
+                raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                              f"index {index} ≥ {len(found.buffers)} buffers")
+        except AclFail as fail:
+            return dataset, fail.code
+        found.tensor_descs[index] = desc
+        return dataset, E.ACL_SUCCESS.value
+
+    @pyacl("acl.mdl.get_dataset_tensor_desc", "kk", returns_ret=False)
+    def get_dataset_tensor_desc(self, dataset: int, index: int) -> int:
+        return self._data._dataset(dataset).tensor_descs.get(index, 0)

@@ -1,0 +1,231 @@
+"""The simulator's model manager: loading, memory ownership, ids, unloading.
+
+Rules and their sources (reference/acl-api.md §5 unless noted):
+
+- §5.7 ids: static models take ids from a process-wide counter starting at 1, allocated
+  *before* the file is parsed (a failed load consumes one) and never reused; dynamic models
+  (runtime v2) and bundles share a second counter whose first id is 2147483648.
+- §5.4 a NULL work or weight pointer means the system allocates that memory and the size is
+  ignored; user memory must stay valid until unload.
+- §5.5 size checks: weight_size < the WEIGHTS_DATA size → 145000; work_size + fixed size <
+  the required work size → 145000 (the simulator's models have no fixed part: fixed size 0).
+- §5.6 a dynamic model reports work 0 and its load ignores the work pointer; its
+  intermediates are sized at execution time.
+- §5.1 a model belongs to the context it was loaded in.
+- §3.1 codes: unknown/unloaded id → 145003; INVALID_MODEL_ID unloads successfully; system
+  memory that cannot be allocated → 245000.
+- om-format.md §3.1: the weight memory receives the WEIGHTS_DATA partition.
+
+Reading the file goes through :mod:`pytest_acl.om` only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_acl.constants import INVALID_MODEL_ID, AclError
+from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
+from pytest_acl.om.modeldef import ModelDef
+from pytest_acl.om.partitions import PartitionType
+from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
+from pytest_acl.sim.devmem import OutOfMemory
+from pytest_acl.sim.pyargs import AclFail
+from pytest_acl.sim.runtime import Runtime
+
+E = AclError
+FIRST_STATIC_ID = 1
+FIRST_DYNAMIC_ID = 2**31  # UINT32_MAX / 2, pre-incremented (§5.7)
+
+
+@dataclass
+class Region:
+    """Device memory a model uses: where, how much, and whether the model owns it."""
+
+    ptr: int = 0
+    size: int = 0
+    owned: bool = False
+
+
+@dataclass
+class LoadedModel:
+    model_id: int
+    name: str
+    context: int
+    device_id: int
+    dynamic: bool
+    graph: dict[str, Any] | None  # the simulator's executable graph; None for foreign models
+    work: Region
+    weight: Region
+    required_work: int
+    bundle_id: int = 0
+    variables: Region = field(default_factory=Region)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def inputs(self) -> list[dict[str, Any]]:
+        return self.graph["inputs"] if self.graph else []
+
+    @property
+    def outputs(self) -> list[dict[str, Any]]:
+        return self.graph["outputs"] if self.graph else []
+
+
+def _om_failure(error: OmError) -> AclFail:
+    return AclFail(error.code, error.message)
+
+
+def _executable_graph(model_def_bytes: bytes | memoryview) -> dict[str, Any] | None:
+    from pytest_acl.sim.compiler import executable_graph
+
+    return executable_graph(ModelDef.decode(model_def_bytes))
+
+
+class ModelManager:
+    """Every model loaded in one simulated process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self._models: dict[int, LoadedModel] = {}
+        self._lock = threading.Lock()
+        self._static_ids = itertools.count(FIRST_STATIC_ID)
+        self._dynamic_ids = itertools.count(FIRST_DYNAMIC_ID)
+
+    # -- ids ---------------------------------------------------------------------------------
+    def next_dynamic_id(self) -> int:
+        """The runtime-v2 counter, shared by dynamic models and bundles (§5.7)."""
+        with self._lock:
+            return next(self._dynamic_ids)
+
+    def _next_static_id(self) -> int:
+        with self._lock:
+            return next(self._static_ids)
+
+    # -- memory ------------------------------------------------------------------------------
+    def _user_region(self, ptr: int, size: int, what: str) -> Region:
+        """User memory must be device memory of one live allocation (a simulator check:
+        on a card a bad pointer faults later; UNCONFIRMED code 107000)."""
+        heap = self._rt.heap_of(ptr)
+        if heap is None or heap.view(ptr, max(size, 1)) is None:
+            raise AclFail(E.ACL_ERROR_RT_PARAM_INVALID,
+                          f"{what} {ptr:#x}+{size} is not inside one live device allocation")
+        return Region(ptr, size, owned=False)
+
+    def _system_region(self, device_id: int, size: int, what: str) -> Region:
+        if size == 0:
+            return Region()
+        try:
+            return Region(self._rt.devices[device_id].heap.allocate(size), size, owned=True)
+        except OutOfMemory as exc:
+            raise AclFail(E.ACL_ERROR_GE_MEMORY_ALLOCATION, f"{what}: {exc}") from None
+
+    def _release(self, region: Region) -> None:
+        if region.owned and region.ptr:
+            heap = self._rt.heap_of(region.ptr)
+            if heap is not None:
+                heap.free(region.ptr)
+
+    def write_device(self, ptr: int, data: bytes | memoryview) -> None:
+        view = self._rt.heap_of(ptr).view(ptr, len(data))  # type: ignore[union-attr]
+        view[:] = data
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self, data: bytes | memoryview, options: ReadOptions, work_ptr: int = 0,
+             work_size: int = 0, weight_ptr: int = 0, weight_size: int = 0,
+             model_id: int | None = None) -> LoadedModel:
+        """Load a (non-bundle) OM held in ``data``; see the module docstring for the rules."""
+        context = self._rt.current_context()
+        view = memoryview(data).cast("B")
+        if len(view) < HEADER_SIZE:
+            raise AclFail(options.short_code, "shorter than the 256-byte model header")
+        header = ModelFileHeader.unpack(view)
+        dynamic = header.is_dynamic and header.modeltype != MODELTYPE_BUNDLE
+        if model_id is None and not dynamic:
+            model_id = self._next_static_id()  # consumed even if the load fails (§5.7)
+        try:
+            om = read_model(view, options)
+        except OmError as error:
+            raise _om_failure(error) from None
+        required_work, weights = expected_sizes(om)
+        if not dynamic:
+            model_def = om.groups[0].find(PartitionType.MODEL_DEF)
+            required_work = int(ModelDef.decode(model_def.data).int_attrs.get(
+                "memory_size", required_work)) if model_def is not None else required_work
+        if weight_ptr and weight_size < weights:
+            raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
+                          f"E13025: the weight size of model is {weights}, but the input size "
+                          f"set by user is {weight_size}")
+        if work_ptr and not dynamic and work_size < required_work:
+            raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
+                          f"Invalid mem param: mem_size={work_size}, required={required_work}")
+        device_id = context.device_id
+        weight = self._user_region(weight_ptr, weight_size, "weight memory") if weight_ptr \
+            else self._system_region(device_id, weights, "weight memory")
+        try:
+            if dynamic or not work_ptr:
+                work = Region() if dynamic else self._system_region(device_id, required_work,
+                                                                    "work memory")
+            else:
+                work = self._user_region(work_ptr, work_size, "work memory")
+        except AclFail:
+            self._release(weight)
+            raise
+        self._copy_weights(om, weight)
+        root_def = om.groups[0].find(PartitionType.MODEL_DEF)
+        graph = _executable_graph(root_def.data) if root_def is not None else None
+        if model_id is None:
+            model_id = self.next_dynamic_id()
+        model = LoadedModel(model_id, om.header.model_name, context.handle, device_id, dynamic,
+                            graph, work, weight, required_work)
+        with self._lock:
+            self._models[model_id] = model
+        return model
+
+    def _copy_weights(self, om: Any, weight: Region) -> None:
+        offset = 0
+        for group in om.groups:
+            partition = group.find(PartitionType.WEIGHTS_DATA)
+            if partition is not None and partition.size:
+                self.write_device(weight.ptr + offset, partition.data)
+                offset += partition.size
+
+    # -- lookup and unloading ----------------------------------------------------------------
+    def get(self, model_id: int) -> LoadedModel:
+        model = self._models.get(model_id)
+        if model is None:
+            raise AclFail(E.ACL_ERROR_GE_EXEC_MODEL_ID_INVALID,
+                          f"model id {model_id} is not loaded")
+        return model
+
+    def in_current_context(self, model_id: int) -> LoadedModel:
+        """The model, which must belong to the current context (§5.1, 107004)."""
+        model = self.get(model_id)
+        if self._rt.current_context().handle != model.context:
+            raise AclFail(E.ACL_ERROR_RT_MODEL_CONTEXT,
+                          f"model {model_id} was loaded in another context")
+        return model
+
+    def unload(self, model_id: int, from_bundle: bool = False) -> None:
+        if model_id == INVALID_MODEL_ID:
+            return  # GraphLoader::UnloadModel short-circuits it (§3.1)
+        model = self.get(model_id)
+        if model.bundle_id and not from_bundle:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"model {model_id} belongs to bundle {model.bundle_id}; unload it "
+                          "with bundle_unload_model")
+        self.in_current_context(model_id)
+        with model.lock:
+            with self._lock:
+                self._models.pop(model_id, None)
+            self._release(model.work)
+            self._release(model.weight)
+
+    def live(self) -> list[LoadedModel]:
+        with self._lock:
+            return list(self._models.values())
+
+    def release_all(self) -> None:
+        with self._lock:
+            self._models.clear()
