@@ -32,6 +32,8 @@ class Dataset:
 class DataApi:
     """Data-buffer functions (top level of ``acl``) and dataset functions (``acl.mdl``)."""
 
+    HOME = "acl"
+
     MODULES = {"add_dataset_buffer": "acl.mdl"}
 
     def __init__(self, handles: HandleTable) -> None:

@@ -61,6 +61,8 @@ def _io_entry(spec: dict[str, Any]) -> dict[str, Any]:
 class ModelApi:
     """Model loading, queries, descriptions and execution, bound to one simulator."""
 
+    HOME = "acl.mdl"
+
     def __init__(self, runtime: Runtime, models: ModelManager, data: DataApi,
                  tensors: TensorDescApi) -> None:
         self._rt = runtime
@@ -243,7 +245,7 @@ class ModelApi:
         for index, spec in enumerate(model.inputs):
             shape = list(spec["shape"])
             if any(d < 0 for d in shape):
-                desc = self._tensors.get(descs.get(index, 0))
+                desc = self._tensors._get(descs.get(index, 0))
                 if desc is None or len(desc.dims) != len(shape) or any(
                         d >= 0 and d != given for d, given in zip(shape, desc.dims)):
                     raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
@@ -307,7 +309,7 @@ class ModelApi:
                 old = found.tensor_descs.get(index)
                 if old:
                     self._rt.handles.remove(Kind.TENSOR_DESC, old)
-                found.tensor_descs[index] = self._tensors.new(
+                found.tensor_descs[index] = self._tensors._new(
                     TensorDesc(acl_data_type(spec["dtype"]), shape, Format.ACL_FORMAT_ND))
 
     def _view(self, ptr: int, nbytes: int) -> memoryview | None:

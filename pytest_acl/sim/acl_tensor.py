@@ -47,16 +47,18 @@ class TensorDesc:
 class TensorDescApi:
     """``acl.*tensor_desc*`` and ``acl.mdl.{set,get}_dataset_tensor_desc``."""
 
+    HOME = "acl"
+
     MODULES = {"set_dataset_tensor_desc": "acl.mdl", "get_dataset_tensor_desc": "acl.mdl"}
 
     def __init__(self, handles: HandleTable, data: DataApi) -> None:
         self._handles = handles
         self._data = data
 
-    def new(self, desc: TensorDesc) -> int:
+    def _new(self, desc: TensorDesc) -> int:
         return self._handles.new(Kind.TENSOR_DESC, lambda _: desc)
 
-    def get(self, handle: int) -> TensorDesc | None:
+    def _get(self, handle: int) -> TensorDesc | None:
         return self._handles.get(Kind.TENSOR_DESC, handle)
 
     def create_tensor_desc(self, *args: Any) -> int:
@@ -64,14 +66,14 @@ class TensorDescApi:
         data_type, dims, fmt = parse_args("acl.create_tensor_desc", "iOi", args, {})
         if not isinstance(dims, list | tuple) or not all(isinstance(d, int) for d in dims):
             raise TypeError("acl.create_tensor_desc args parse failed")
-        return self.new(TensorDesc(data_type, list(dims), fmt))
+        return self._new(TensorDesc(data_type, list(dims), fmt))
 
     @pyacl("acl.destroy_tensor_desc", "k", returns_ret=False)
     def destroy_tensor_desc(self, desc: int) -> None:
         self._handles.remove(Kind.TENSOR_DESC, desc)
 
     def _desc(self, handle: int) -> TensorDesc:
-        desc = self.get(handle)
+        desc = self._get(handle)
         if desc is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a tensor desc")
         return desc
@@ -89,12 +91,12 @@ class TensorDescApi:
 
     @pyacl("acl.get_tensor_desc_type", "k", returns_ret=False)
     def get_tensor_desc_type(self, desc: int) -> int:
-        found = self.get(desc)
+        found = self._get(desc)
         return found.data_type if found else DataType.ACL_DT_UNDEFINED
 
     @pyacl("acl.get_tensor_desc_format", "k", returns_ret=False)
     def get_tensor_desc_format(self, desc: int) -> int:
-        found = self.get(desc)
+        found = self._get(desc)
         return found.format if found else -1
 
     @pyacl("acl.get_tensor_desc_size", "k", returns_ret=False)

@@ -34,7 +34,8 @@ def _submodule(name: str, doc: str, *apis: Any) -> AclModule:
     for api in apis:
         for attr, function in _public_functions(api).items():
             home = getattr(function, "pyacl_name", None)
-            home = home.rsplit(".", 1)[0] if home else getattr(api, "MODULES", {}).get(attr, name)
+            home = home.rsplit(".", 1)[0] if home else getattr(api, "MODULES", {}).get(
+                attr, getattr(api, "HOME", name))
             if home == name:
                 setattr(module, attr, function)
     return module

@@ -141,7 +141,7 @@ def test_acl_requires_skips_naming_what_is_missing(pytester):
     pytester.makepyfile("""
         import pytest
 
-        @pytest.mark.acl_requires("rt.malloc", "mdl.load_from_file", "acl.mdl.unload")
+        @pytest.mark.acl_requires("rt.malloc", "mdl.load_with_telepathy", "acl.mdl.unload_all")
         def test_missing(acl_runtime):
             raise AssertionError("must not run")
 
@@ -153,7 +153,7 @@ def test_acl_requires_skips_naming_what_is_missing(pytester):
         def test_too_deep():
             raise AssertionError("must not run")
 
-        @pytest.mark.acl_requires("mdl.load_from_file")
+        @pytest.mark.acl_requires("mdl.load_with_telepathy")
         class TestOnClass:
             def test_one(self):
                 raise AssertionError("must not run")
@@ -162,11 +162,11 @@ def test_acl_requires_skips_naming_what_is_missing(pytester):
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(skipped=4)
     result.stdout.fnmatch_lines_random([
-        "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.mdl.load_from_file, "
-        "acl.mdl.unload",
+        "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.mdl.load_with_telepathy, "
+        "acl.mdl.unload_all",
         "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.rt",
         "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.rt.malloc.nothing_here",
-        "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.mdl.load_from_file",
+        "SKIPPED [[]1[]] *: not exposed by this backend (sim): acl.mdl.load_with_telepathy",
     ])
 
 
