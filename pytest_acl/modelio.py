@@ -1,0 +1,125 @@
+"""Inputs and outputs of one model execution, through any backend's pyACL functions.
+
+``ModelIO.prepare(acl, model_id, inputs)`` asks the model's description for its outputs,
+copies the host arrays into fresh device buffers, builds the two datasets (with tensor descs
+for inputs whose dimensions are known only at run time) and, after ``acl.mdl.execute``,
+``outputs()`` reads the results back; ``release()`` frees everything it made. Written once
+against the pyACL shape, so the suites run it unchanged on the simulator and on a card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from pytest_acl.buffers import check, copy_from_device, copy_to_device
+from pytest_acl.constants import Format, MemMallocPolicy
+
+_ACL_DTYPES = {"float32": 0, "float16": 1, "int8": 2, "int32": 3, "uint8": 4, "int16": 6,
+               "uint16": 7, "uint32": 8, "int64": 9, "uint64": 10, "float64": 11, "bool": 12}
+
+
+@dataclass
+class ModelIO:
+    acl: ModuleType
+    in_ds: int = 0
+    out_ds: int = 0
+    outputs_meta: list[tuple[str, list[int], str]] = field(default_factory=list)
+    _device: list[int] = field(default_factory=list)
+    _buffers: list[int] = field(default_factory=list)
+    _tensor_descs: list[int] = field(default_factory=list)
+
+    @classmethod
+    def prepare(cls, acl: ModuleType, model_id: int, inputs: list[np.ndarray],
+                output_bytes: list[int] | None = None) -> ModelIO:
+        """Device buffers holding ``inputs`` and empty outputs sized from the model's desc
+        (or ``output_bytes``, e.g. for a dynamic model whose outputs the desc cannot size)."""
+        io = cls(acl)
+        desc = acl.mdl.create_desc()
+        try:
+            check(acl.mdl.get_desc(desc, model_id), f"acl.mdl.get_desc(desc, {model_id})")
+            for index in range(acl.mdl.get_num_outputs(desc)):
+                dims, ret = acl.mdl.get_output_dims(desc, index)
+                check(ret, f"acl.mdl.get_output_dims(desc, {index})")
+                io.outputs_meta.append((dims["name"], list(dims["dims"]),
+                                        _dtype_name(acl.mdl.get_output_data_type(desc, index))))
+            sizes = output_bytes or [acl.mdl.get_output_size_by_index(desc, i)
+                                     for i in range(len(io.outputs_meta))]
+            io.in_ds = acl.mdl.create_dataset()
+            for index, array in enumerate(inputs):
+                io._add(io.in_ds, _contiguous(array))
+                dims, _ = acl.mdl.get_input_dims(desc, index)
+                if any(d < 0 for d in dims.get("dims", [])):
+                    io._describe(index, array)
+            io.out_ds = acl.mdl.create_dataset()
+            for size in sizes:
+                io._add(io.out_ds, None, size)
+        finally:
+            acl.mdl.destroy_desc(desc)
+        return io
+
+    def _add(self, dataset: int, host: np.ndarray | None, size: int = 0) -> None:
+        nbytes = host.nbytes if host is not None else size
+        ptr, ret = self.acl.rt.malloc(max(nbytes, 1), MemMallocPolicy.ACL_MEM_MALLOC_HUGE_FIRST)
+        check(ret, f"acl.rt.malloc({max(nbytes, 1)})")
+        self._device.append(ptr)
+        if host is not None:
+            copy_to_device(self.acl, ptr, nbytes, host)
+        buffer = self.acl.create_data_buffer(ptr, nbytes)
+        self._buffers.append(buffer)
+        _, ret = self.acl.mdl.add_dataset_buffer(dataset, buffer)
+        check(ret, "acl.mdl.add_dataset_buffer")
+
+    def _describe(self, index: int, array: np.ndarray) -> None:
+        desc = self.acl.create_tensor_desc(_ACL_DTYPES[array.dtype.name], list(array.shape),
+                                           Format.ACL_FORMAT_ND)
+        self._tensor_descs.append(desc)
+        _, ret = self.acl.mdl.set_dataset_tensor_desc(self.in_ds, desc, index)
+        check(ret, f"acl.mdl.set_dataset_tensor_desc(input {index})")
+
+    def output_shapes(self) -> list[list[int]]:
+        """Static output dims, or the actual ones a dynamic model set on the output dataset."""
+        shapes = []
+        for index, (_, dims, _) in enumerate(self.outputs_meta):
+            desc = self.acl.mdl.get_dataset_tensor_desc(self.out_ds, index)
+            if desc and any(d < 0 for d in dims):
+                dims = [self.acl.get_tensor_desc_dim_v2(desc, i)[0]
+                        for i in range(self.acl.get_tensor_desc_num_dims(desc))]
+            shapes.append(dims)
+        return shapes
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        """The output buffers read back to the host, by output name."""
+        results = {}
+        for index, ((name, _, dtype), shape) in enumerate(zip(self.outputs_meta,
+                                                               self.output_shapes())):
+            buffer = self.acl.mdl.get_dataset_buffer(self.out_ds, index)
+            ptr = self.acl.get_data_buffer_addr(buffer)
+            nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            results[name] = np.frombuffer(copy_from_device(self.acl, ptr, nbytes),
+                                          dtype).reshape(shape)
+        return results
+
+    def release(self) -> None:
+        for dataset in (self.in_ds, self.out_ds):
+            if dataset:
+                self.acl.mdl.destroy_dataset(dataset)
+        for buffer in self._buffers:
+            self.acl.destroy_data_buffer(buffer)
+        for desc in self._tensor_descs:
+            self.acl.destroy_tensor_desc(desc)
+        for ptr in self._device:
+            self.acl.rt.free(ptr)
+        self.in_ds = self.out_ds = 0
+        self._buffers, self._tensor_descs, self._device = [], [], []
+
+
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array)
+
+
+def _dtype_name(acl_type: int) -> str:
+    names = {v: k for k, v in _ACL_DTYPES.items()}
+    return names.get(acl_type, "uint8")
