@@ -45,7 +45,8 @@ EXPECTED = {
                 "get_output_data_type", "get_input_format", "get_output_format",
                 "get_input_name_by_index", "get_output_name_by_index",
                 "get_input_index_by_name", "get_output_index_by_name", "execute",
-                "execute_async"},
+                "execute_async", "create_config_handle", "destroy_config_handle",
+                "set_config_opt", "load_with_config"},
     "acl.util": {"bytes_to_ptr", "ptr_to_bytes", "numpy_to_ptr", "numpy_contiguous_to_ptr",
                  "ptr_to_numpy"},
 }

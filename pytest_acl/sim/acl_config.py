@@ -1,0 +1,134 @@
+"""Config-based loading: ``create_config_handle``, ``set_config_opt``, ``load_with_config``.
+
+``set_config_opt`` follows pyACL's marshalling (reference/acl-api.md §4.3) into the C checker
+of §2: attribute 0 is passed as an int32 (size 4), ``ACL_MDL_PATH_PTR`` as a string, the
+``*_ADDR_PTR`` and ``WEIGHT_PATH_PTR`` attributes as addresses (size 8) and every other
+attribute as a uint64 (size 8) — so ``ACL_MDL_WITHOUT_GRAPH_INT32``, whose checker wants
+size 4, is refused through pyACL. ``load_with_config`` checks the recorded attributes as §2.1
+says, then loads like the matching ``load_*`` call. The queue types (5, 6) pass the attribute
+checks and then answer ACL_ERROR_API_NOT_SUPPORT, as a build without queue support (UNCONFIRMED
+code; pyACL compiles the queue loaders only with USE_MDL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_acl.constants import AclError, MdlConfigAttr, MdlLoadType
+from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM
+from pytest_acl.sim.acl_mdl import host_model_bytes, read_model_file
+from pytest_acl.sim.handles import HandleTable, Kind
+from pytest_acl.sim.models import ModelManager
+from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+
+E = AclError
+A = MdlConfigAttr
+T = MdlLoadType
+_POINTERS = {A.ACL_MDL_MEM_ADDR_PTR, A.ACL_MDL_WEIGHT_ADDR_PTR, A.ACL_MDL_WORKSPACE_ADDR_PTR,
+             A.ACL_MDL_WEIGHT_PATH_PTR, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_ADDR_PTR}
+_NOT_NULL = {A.ACL_MDL_MEM_ADDR_PTR, A.ACL_MDL_WEIGHT_PATH_PTR, A.ACL_MDL_INPUTQ_ADDR_PTR,
+             A.ACL_MDL_OUTPUTQ_ADDR_PTR}
+# Attributes the full ACL's checker knows (g_setMdlConfigMap); 15–27 and 29 are not in it.
+_KNOWN = set(range(0, 15)) | {int(A.ACL_MDL_WITHOUT_GRAPH_INT32)}
+_QUEUES = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_NUM_SIZET,
+           A.ACL_MDL_OUTPUTQ_ADDR_PTR)
+PRIORITY_RANGE = range(0, 8)  # docs: [0, 7]
+
+
+@dataclass
+class ConfigHandle:
+    values: dict[int, Any] = field(default_factory=dict)
+
+
+def _check(attr: int, value: Any) -> None:
+    """The C checker of §2 for what pyACL passes; raises AclFail(100000)."""
+    if attr not in _KNOWN:
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"config attribute {attr} is not supported")
+    if attr == A.ACL_MDL_WITHOUT_GRAPH_INT32:
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                      "ACL_MDL_WITHOUT_GRAPH_INT32 wants a 4-byte value; pyACL passes 8")
+    if attr == A.ACL_MDL_PRIORITY_INT32 and value not in PRIORITY_RANGE:
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"priority {value} is outside [0, 7]")
+    if attr == A.ACL_MDL_LOAD_TYPE_SIZET and value not in range(1, 7):
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"load type {value} is outside [1, 6]")
+    if attr == A.ACL_MDL_WORKSPACE_MEM_OPTIMIZE and value not in (0, 1):
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"workspace optimize {value} is not 0 or 1")
+    if attr in _NOT_NULL and not value:
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"attribute {A(attr).name} must not be NULL")
+
+
+class ConfigApi:
+    """``acl.mdl`` config-handle functions, bound to one simulator."""
+
+    HOME = "acl.mdl"
+
+    def __init__(self, handles: HandleTable, models: ModelManager) -> None:
+        self._handles = handles
+        self._models = models
+
+    @pyacl("acl.mdl.create_config_handle", "", returns_ret=False)
+    def create_config_handle(self) -> int:
+        return self._handles.new(Kind.CONFIG_HANDLE, lambda _: ConfigHandle())
+
+    @pyacl("acl.mdl.destroy_config_handle", "k")
+    def destroy_config_handle(self, handle: int) -> None:
+        if self._handles.remove(Kind.CONFIG_HANDLE, handle) is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a config handle")
+
+    def _handle(self, handle: int) -> ConfigHandle:
+        found = self._handles.get(Kind.CONFIG_HANDLE, handle)
+        if found is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a config handle")
+        return found
+
+    def set_config_opt(self, *args: Any) -> int:
+        """``ret``; the value's Python type follows pyACL's marshalling (§4.3)."""
+        handle, attr, value = parse_args("acl.mdl.set_config_opt", "kiO", args, {})
+        if attr == A.ACL_MDL_PATH_PTR:
+            (value,) = parse_args("acl.mdl.set_config_opt", "s", (value,), {})
+        elif attr == A.ACL_MDL_PRIORITY_INT32:
+            (value,) = parse_args("acl.mdl.set_config_opt", "i", (value,), {})
+        else:
+            (value,) = parse_args("acl.mdl.set_config_opt", "K", (value,), {})
+        try:
+            found = self._handle(handle)
+            _check(attr, value)
+        except AclFail as fail:
+            return fail.code
+        found.values[attr] = value
+        return E.ACL_SUCCESS.value
+
+    @pyacl("acl.mdl.load_with_config", "k", outputs=1)
+    def load_with_config(self, handle: int) -> int:
+        values = self._handle(handle).values
+        load_type = values.get(A.ACL_MDL_LOAD_TYPE_SIZET)
+        if load_type is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_LOAD_TYPE_SIZET is not set")
+        from_file = load_type in (T.ACL_MDL_LOAD_FROM_FILE, T.ACL_MDL_LOAD_FROM_FILE_WITH_MEM,
+                                  T.ACL_MDL_LOAD_FROM_FILE_WITH_Q)
+        needed = [A.ACL_MDL_PATH_PTR] if from_file else [A.ACL_MDL_MEM_ADDR_PTR,
+                                                         A.ACL_MDL_MEM_SIZET]
+        if load_type in (T.ACL_MDL_LOAD_FROM_FILE_WITH_Q, T.ACL_MDL_LOAD_FROM_MEM_WITH_Q):
+            needed += list(_QUEUES)
+        missing = [A(attr).name for attr in needed if attr not in values]
+        if missing:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"load type {load_type} needs {', '.join(missing)}")
+        if from_file and A.ACL_MDL_WEIGHT_PATH_PTR in values:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          "ACL_MDL_WEIGHT_PATH_PTR is only for the memory load types")
+        if needed[-1] in _QUEUES:
+            raise AclFail(E.ACL_ERROR_API_NOT_SUPPORT,
+                          "queue loading is not supported by this build")
+        with_mem = load_type in (T.ACL_MDL_LOAD_FROM_FILE_WITH_MEM,
+                                 T.ACL_MDL_LOAD_FROM_MEM_WITH_MEM)
+        memory = [values.get(A.ACL_MDL_WORKSPACE_ADDR_PTR, 0),
+                  values.get(A.ACL_MDL_WORKSPACE_SIZET, 0),
+                  values.get(A.ACL_MDL_WEIGHT_ADDR_PTR, 0),
+                  values.get(A.ACL_MDL_WEIGHT_SIZET, 0)] if with_mem else [0, 0, 0, 0]
+        if from_file:
+            return self._models.load(read_model_file(values[A.ACL_MDL_PATH_PTR]), LOAD_FILE,
+                                     *memory).model_id
+        data = host_model_bytes(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET])
+        return self._models.load(data, LOAD_MEM, *memory).model_id
