@@ -20,6 +20,7 @@ class Simulator:
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
                  hbm: int | str | None = None, *, config: SimConfig | None = None) -> None:
+        from pytest_acl.sim.bundles import BundleManager
         from pytest_acl.sim.models import ModelManager
         from pytest_acl.sim.module import build_acl_module
         from pytest_acl.sim.runtime import Runtime
@@ -32,8 +33,10 @@ class Simulator:
             (parse_size(hbm) if isinstance(hbm, str) else hbm))
         self.runtime = Runtime(self.config)
         self.models = ModelManager(self.runtime)
-        self.runtime.release_hooks.append(self.models.release_all)
+        self.bundles = BundleManager(self.runtime, self.models)
+        self.runtime.release_hooks += [self.bundles.release_all, self.models.release_all]
         self.runtime.counters["models"] = lambda: len(self.models.live())
+        self.runtime.counters["bundles"] = lambda: len(self.bundles.live())
         self.acl = build_acl_module(self)
 
     @classmethod

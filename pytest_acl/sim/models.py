@@ -104,7 +104,7 @@ class ModelManager:
             return next(self._static_ids)
 
     # -- memory ------------------------------------------------------------------------------
-    def _user_region(self, ptr: int, size: int, what: str) -> Region:
+    def user_region(self, ptr: int, size: int, what: str) -> Region:
         """User memory must be device memory of one live allocation (a simulator check:
         on a card a bad pointer faults later; UNCONFIRMED code 107000)."""
         heap = self._rt.heap_of(ptr)
@@ -113,7 +113,7 @@ class ModelManager:
                           f"{what} {ptr:#x}+{size} is not inside one live device allocation")
         return Region(ptr, size, owned=False)
 
-    def _system_region(self, device_id: int, size: int, what: str) -> Region:
+    def system_region(self, device_id: int, size: int, what: str) -> Region:
         if size == 0:
             return Region()
         try:
@@ -121,7 +121,7 @@ class ModelManager:
         except OutOfMemory as exc:
             raise AclFail(E.ACL_ERROR_GE_MEMORY_ALLOCATION, f"{what}: {exc}") from None
 
-    def _release(self, region: Region) -> None:
+    def release(self, region: Region) -> None:
         if region.owned and region.ptr:
             heap = self._rt.heap_of(region.ptr)
             if heap is not None:
@@ -161,16 +161,16 @@ class ModelManager:
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"Invalid mem param: mem_size={work_size}, required={required_work}")
         device_id = context.device_id
-        weight = self._user_region(weight_ptr, weight_size, "weight memory") if weight_ptr \
-            else self._system_region(device_id, weights, "weight memory")
+        weight = self.user_region(weight_ptr, weight_size, "weight memory") if weight_ptr \
+            else self.system_region(device_id, weights, "weight memory")
         try:
             if dynamic or not work_ptr:
-                work = Region() if dynamic else self._system_region(device_id, required_work,
+                work = Region() if dynamic else self.system_region(device_id, required_work,
                                                                     "work memory")
             else:
-                work = self._user_region(work_ptr, work_size, "work memory")
+                work = self.user_region(work_ptr, work_size, "work memory")
         except AclFail:
-            self._release(weight)
+            self.release(weight)
             raise
         self._copy_weights(om, weight)
         root_def = om.groups[0].find(PartitionType.MODEL_DEF)
@@ -219,8 +219,8 @@ class ModelManager:
         with model.lock:
             with self._lock:
                 self._models.pop(model_id, None)
-            self._release(model.work)
-            self._release(model.weight)
+            self.release(model.work)
+            self.release(model.weight)
 
     def live(self) -> list[LoadedModel]:
         with self._lock:

@@ -43,6 +43,7 @@ def _submodule(name: str, doc: str, *apis: Any) -> AclModule:
 
 def build_acl_module(simulator: Simulator) -> AclModule:
     """A fresh ``acl`` module bound to ``simulator``."""
+    from pytest_acl.sim.acl_bundle import BundleApi
     from pytest_acl.sim.acl_config import ConfigApi
     from pytest_acl.sim.acl_data import DataApi
     from pytest_acl.sim.acl_mdl import ModelApi
@@ -59,7 +60,8 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data, tensors)
     acl.rt = _submodule("acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
     config = ConfigApi(runtime.handles, simulator.models)
-    acl.mdl = _submodule("acl.mdl", "Model management", data, tensors, models, config)
+    bundles = BundleApi(runtime.handles, simulator.bundles)
+    acl.mdl = _submodule("acl.mdl", "Model management", data, tensors, models, config, bundles)
     acl.util = _submodule("acl.util", "Host pointer utilities", UtilApi())
     acl.__simulator__ = simulator
     return acl
