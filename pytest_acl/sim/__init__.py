@@ -19,11 +19,13 @@ class Simulator:
     """One simulated machine and its pyACL-shaped ``acl`` module."""
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
-                 hbm: int | str | None = None, *, config: SimConfig | None = None) -> None:
+                 hbm: int | str | None = None, *, config: SimConfig | None = None,
+                 sanitizer: str = "warn") -> None:
         from pytest_acl.sim.bundles import BundleManager
         from pytest_acl.sim.models import ModelManager
         from pytest_acl.sim.module import build_acl_module
         from pytest_acl.sim.runtime import Runtime
+        from pytest_acl.sim.sanitizer import Sanitizer
 
         base = config or SimConfig()
         self.config = SimConfig(
@@ -32,17 +34,22 @@ class Simulator:
             hbm_bytes=base.hbm_bytes if hbm is None else
             (parse_size(hbm) if isinstance(hbm, str) else hbm))
         self.runtime = Runtime(self.config)
+        self.sanitizer = self.runtime.sanitizer = Sanitizer(sanitizer)
         self.models = ModelManager(self.runtime)
         self.bundles = BundleManager(self.runtime, self.models)
         self.runtime.release_hooks += [self.bundles.release_all, self.models.release_all]
         self.runtime.counters["models"] = lambda: len(self.models.live())
         self.runtime.counters["bundles"] = lambda: len(self.bundles.live())
+        self.runtime.free_hooks.append(
+            lambda start, end: self.sanitizer.freed(start, end, self.models.users_of(start, end)))
         self.acl = build_acl_module(self)
 
     @classmethod
     def from_env(cls) -> Simulator:
         """A simulator configured by the ``PYTEST_ACL_SIM_*`` environment variables."""
-        return cls(config=SimConfig.from_env())
+        from pytest_acl.sim.sanitizer import Sanitizer
+
+        return cls(config=SimConfig.from_env(), sanitizer=Sanitizer.from_env().mode)
 
     def live_counts(self) -> dict[str, int]:
         """Live resources by kind (device bytes in use, contexts, streams, …)."""

@@ -27,6 +27,7 @@ from pytest_acl.sim.handles import Kind
 from pytest_acl.sim.models import LoadedModel, ModelManager
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
 from pytest_acl.sim.runtime import Runtime
+from pytest_acl.sim.sanitizer import thread_actor
 
 E = AclError
 
@@ -318,14 +319,30 @@ class ModelApi:
 
     @pyacl("acl.mdl.execute", "Ikk")
     def execute(self, model_id: int, in_ds: int, out_ds: int) -> None:
-        model = self._models.in_current_context(model_id)
+        model = self._models.in_current_context(model_id, "execute")
         inputs, shapes, outputs = self._prepare(model, in_ds, out_ds, allocate_outputs=True)
-        self._run(model, inputs, shapes, outputs, out_ds)
+        token = self._rt.sanitizer.begin(model_id, model.work.ptr, model.work.size,
+                                         thread_actor())
+        try:
+            self._run(model, inputs, shapes, outputs, out_ds)
+        finally:
+            self._rt.sanitizer.end(token)
 
     @pyacl("acl.mdl.execute_async", "Ikkk")
     def execute_async(self, model_id: int, in_ds: int, out_ds: int, stream: int) -> None:
-        """Checked now, run in stream order; a fault surfaces at synchronize_stream."""
-        model = self._models.in_current_context(model_id)
+        """Checked now, run in stream order; a fault surfaces at synchronize_stream. For the
+        sanitizer the execution uses its work memory from now until it has run."""
+        model = self._models.in_current_context(model_id, "execute_async")
         target = self._rt.stream_in_current_context(stream)
         inputs, shapes, outputs = self._prepare(model, in_ds, out_ds, allocate_outputs=False)
-        target.submit(lambda: self._run(model, inputs, shapes, outputs, out_ds))
+        actor = (f"stream {stream:#x}" if stream else
+                 f"default stream of context {target.context_handle:#x}")
+        token = self._rt.sanitizer.begin(model_id, model.work.ptr, model.work.size, actor)
+
+        def run() -> None:
+            try:
+                self._run(model, inputs, shapes, outputs, out_ds)
+            finally:
+                self._rt.sanitizer.end(token)
+
+        target.submit(run)

@@ -14,6 +14,7 @@ descriptors (reference/acl-api.md §1.4, ``set_dataset_tensor_desc``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,7 @@ class Execution:
                         enumerate(graph["outputs"])}
         shapes: list[list[int]] = [list(spec["shape"]) for spec in graph["outputs"]]
         for node in graph["nodes"]:
+            time.sleep(0)  # let other threads run between operators, as a device interleaves
             arguments = [self._read(name) for name in node["inputs"]]
             results = ops.run(node["op"], arguments, node["attrs"])
             for name, value in zip(node["outputs"], results):

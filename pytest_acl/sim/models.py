@@ -199,13 +199,22 @@ class ModelManager:
                           f"model id {model_id} is not loaded")
         return model
 
-    def in_current_context(self, model_id: int) -> LoadedModel:
+    def in_current_context(self, model_id: int, operation: str) -> LoadedModel:
         """The model, which must belong to the current context (§5.1, 107004)."""
         model = self.get(model_id)
-        if self._rt.current_context().handle != model.context:
+        current = self._rt.current_context().handle
+        if current != model.context:
+            self._rt.sanitizer.wrong_context(model_id, operation, model.context, current)
             raise AclFail(E.ACL_ERROR_RT_MODEL_CONTEXT,
                           f"model {model_id} was loaded in another context")
         return model
+
+    def users_of(self, start: int, end: int) -> list[tuple[int, str, int]]:
+        """(model id, role, address) of user memory of loaded models inside [start, end)."""
+        return [(m.model_id, role, region.ptr) for m in self.live()
+                for role, region in (("work", m.work), ("weight", m.weight),
+                                     ("variable", m.variables))
+                if region.ptr and not region.owned and start <= region.ptr < end]
 
     def unload(self, model_id: int, from_bundle: bool = False) -> None:
         if model_id == INVALID_MODEL_ID:
@@ -215,7 +224,7 @@ class ModelManager:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"model {model_id} belongs to bundle {model.bundle_id}; unload it "
                           "with bundle_unload_model")
-        self.in_current_context(model_id)
+        self.in_current_context(model_id, "unload")
         with model.lock:
             with self._lock:
                 self._models.pop(model_id, None)

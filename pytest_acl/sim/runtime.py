@@ -59,6 +59,11 @@ class Runtime:
         self.release_hooks: list[Callable[[], None]] = []
         # Extra live-resource counters for the leak check (name → count function).
         self.counters: dict[str, Callable[[], int]] = {}
+        # Called with (start, end) of a device allocation about to be freed (the sanitizer).
+        self.free_hooks: list[Callable[[int, int], None]] = []
+        from pytest_acl.sim.sanitizer import Sanitizer
+
+        self.sanitizer = Sanitizer("off")  # replaced by the Simulator's
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
     # aclInit counts; aclFinalize ignores the count and is refused only when it already ran
@@ -281,6 +286,10 @@ class Runtime:
         if address == 0:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "aclrtFree(NULL)")
         heap = self.heap_of(address)
+        allocation = heap.find(address) if heap is not None else None
+        if allocation is not None and allocation.address == address:
+            for hook in self.free_hooks:
+                hook(allocation.address, allocation.end)
         if heap is None or not heap.free(address):
             # Decided by the driver (halMemFree); DRV_ERROR_INVALID_VALUE maps to 107000.
             # The exact driver answer is UNCONFIRMED.

@@ -13,6 +13,7 @@ from pytest_acl.constants import (
 )
 from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.sim.sanitizer import HazardWarning
 
 
 @pytest.fixture
@@ -161,7 +162,8 @@ def test_a_freed_work_buffer_is_a_device_fault_not_a_crash(sim_acl, catalog):
     work, _, _ = acl.mdl.query_size(str(entry.path))
     work_ptr, _ = acl.rt.malloc(work, 0)
     model_id, _ = acl.mdl.load_from_file_with_mem(str(entry.path), work_ptr, work, 0, 0)
-    acl.rt.free(work_ptr)
+    with pytest.warns(HazardWarning, match="freed_while_loaded"):
+        acl.rt.free(work_ptr)
     io = ModelIO.prepare(acl, model_id, [entry.inputs()["x"]])
     assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 507011  # RT_MODEL_EXECUTE
     io.release()

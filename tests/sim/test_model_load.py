@@ -18,6 +18,7 @@ from pytest_acl.constants import (
 )
 from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.sim.sanitizer import HazardWarning
 from pytest_acl.sim.devmem import real_size
 
 STATIC = ["mlp", "conv", "noweights", "multi_io"]
@@ -253,8 +254,10 @@ def test_a_model_belongs_to_its_context(sim_acl, catalog):
     model_id, _ = acl.mdl.load_from_file(str(entry.path))
     other, _ = acl.rt.create_context(0)
     io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
-    assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == ACL_ERROR_RT_MODEL_CONTEXT
-    assert acl.mdl.unload(model_id) == ACL_ERROR_RT_MODEL_CONTEXT
+    with pytest.warns(HazardWarning, match="wrong_context"):
+        assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == ACL_ERROR_RT_MODEL_CONTEXT
+    with pytest.warns(HazardWarning, match="wrong_context"):
+        assert acl.mdl.unload(model_id) == ACL_ERROR_RT_MODEL_CONTEXT
     acl.rt.set_context(default_context)
     assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 0
     io.release()
