@@ -8,6 +8,7 @@ independent one (own devices, memory and ids) for tests that must not share stat
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from pytest_acl.sim.config import SimConfig, SimConfigError, parse_size
@@ -20,8 +21,9 @@ class Simulator:
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
                  hbm: int | str | None = None, *, config: SimConfig | None = None,
-                 sanitizer: str = "warn") -> None:
+                 sanitizer: str = "warn", defects: Iterable[str] = ()) -> None:
         from pytest_acl.sim.bundles import BundleManager
+        from pytest_acl.sim.defects import Defects
         from pytest_acl.sim.models import ModelManager
         from pytest_acl.sim.module import build_acl_module
         from pytest_acl.sim.runtime import Runtime
@@ -35,6 +37,7 @@ class Simulator:
             (parse_size(hbm) if isinstance(hbm, str) else hbm))
         self.runtime = Runtime(self.config)
         self.sanitizer = self.runtime.sanitizer = Sanitizer(sanitizer)
+        self.defects = self.runtime.defects = Defects(defects)
         self.models = ModelManager(self.runtime)
         self.bundles = BundleManager(self.runtime, self.models)
         self.runtime.release_hooks += [self.bundles.release_all, self.models.release_all]
@@ -47,9 +50,11 @@ class Simulator:
     @classmethod
     def from_env(cls) -> Simulator:
         """A simulator configured by the ``PYTEST_ACL_SIM_*`` environment variables."""
+        from pytest_acl.sim.defects import Defects
         from pytest_acl.sim.sanitizer import Sanitizer
 
-        return cls(config=SimConfig.from_env(), sanitizer=Sanitizer.from_env().mode)
+        return cls(config=SimConfig.from_env(), sanitizer=Sanitizer.from_env().mode,
+                   defects=Defects.from_env())
 
     def live_counts(self) -> dict[str, int]:
         """Live resources by kind (device bytes in use, contexts, streams, …)."""

@@ -97,12 +97,18 @@ class ModelApi:
         self._models.unload(model_id)
 
     # -- size queries (§5.6, om-format.md §3.2) ----------------------------------------------
-    @staticmethod
-    def _query(data: bytes | memoryview) -> tuple[int, int]:
+    def _query(self, data: bytes | memoryview) -> tuple[int, int]:
         try:
-            return expected_sizes(read_model(data, QUERY))
+            model = read_model(data, QUERY)
         except OmError as error:
             raise AclFail(error.code, error.message) from None
+        work, weight = expected_sizes(model)
+        defects = self._rt.defects
+        if "query_underreports_work" in defects and work:
+            work -= 32
+        if "dynamic_query_reports_work" in defects and model.is_dynamic:
+            work = 4096
+        return work, weight
 
     @pyacl("acl.mdl.query_size", "s", outputs=2)
     def query_size(self, path: str) -> tuple[int, int]:
@@ -110,7 +116,10 @@ class ModelApi:
 
     @pyacl("acl.mdl.query_size_from_mem", "kk", outputs=2)
     def query_size_from_mem(self, model: int, size: int) -> tuple[int, int]:
-        return self._query(host_model_bytes(model, size))
+        work, weight = self._query(host_model_bytes(model, size))
+        if "query_from_mem_disagrees" in self._rt.defects:
+            weight += 32
+        return work, weight
 
     # -- descriptions ------------------------------------------------------------------------
     @pyacl("acl.mdl.create_desc", "", returns_ret=False)
@@ -178,7 +187,8 @@ class ModelApi:
 
     @pyacl("acl.mdl.get_output_size_by_index", "kk", returns_ret=False)
     def get_output_size_by_index(self, desc: int, index: int) -> int:
-        return self._size(self._entry(desc, "outputs", index))
+        size = self._size(self._entry(desc, "outputs", index))
+        return size + 4 if size and "desc_wrong_output_size" in self._rt.defects else size
 
     def get_input_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         desc, index = parse_args("acl.mdl.get_input_dims", "kk", args, {})
@@ -304,6 +314,7 @@ class ModelApi:
         output_shapes = execution.run(inputs, shapes, outputs)
         if model.graph.get("assign"):
             execution.write_variables()
+        self._inject_execution_defects(model, outputs)
         if model.dynamic:
             found = self._data._dataset(out_ds)
             for index, (spec, shape) in enumerate(zip(model.outputs, output_shapes)):
@@ -312,6 +323,20 @@ class ModelApi:
                     self._rt.handles.remove(Kind.TENSOR_DESC, old)
                 found.tensor_descs[index] = self._tensors._new(
                     TensorDesc(acl_data_type(spec["dtype"]), shape, Format.ACL_FORMAT_ND))
+
+    def _inject_execution_defects(self, model: LoadedModel, outputs: list[Buffer]) -> None:
+        defects = self._rt.defects
+        if "execute_writes_weight_memory" in defects and model.weight.size:
+            view = self._view(model.weight.ptr, 1)
+            view[0] ^= 0x01
+        if "outputs_perturbed" in defects:
+            import numpy as np
+
+            for buffer, spec in zip(outputs, model.outputs):
+                view = self._view(buffer.ptr, buffer.size)
+                values = np.frombuffer(view, np.dtype(spec["dtype"]),
+                                       count=buffer.size // np.dtype(spec["dtype"]).itemsize)
+                values += np.asarray(1e-3, values.dtype)
 
     def _view(self, ptr: int, nbytes: int) -> memoryview | None:
         heap = self._rt.heap_of(ptr)
@@ -345,4 +370,7 @@ class ModelApi:
             finally:
                 self._rt.sanitizer.end(token)
 
-        target.submit(run)
+        if "async_out_of_stream_order" in self._rt.defects:
+            run()
+        else:
+            target.submit(run)

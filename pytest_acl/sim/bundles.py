@@ -89,7 +89,10 @@ class BundleManager:
         return loaded
 
     def _index(self, loaded: LoadedBundle, index: int) -> int:
-        if index >= len(loaded.bundle.models):
+        count = len(loaded.bundle.models)
+        if index == count and "bundle_index_equal_count_accepted" in self._rt.defects:
+            return count - 1
+        if index >= count:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"index {index} is outside [0, {len(loaded.bundle.models) - 1}]")
         return index
@@ -121,8 +124,9 @@ class BundleManager:
 
     def unload(self, bundle_id: int) -> None:
         loaded = self.get(bundle_id)
-        for model_id in list(loaded.models):
-            self.unload_model(bundle_id, model_id)
+        if "bundle_unload_keeps_models" not in self._rt.defects:
+            for model_id in list(loaded.models):
+                self.unload_model(bundle_id, model_id)
         with self._lock:
             self._bundles.pop(bundle_id, None)
         self._models.release(loaded.variables)

@@ -51,6 +51,7 @@ class Allocation:
     size: int  # what the caller asked for
     extent: int  # what it occupies: real_size(size)
     store: mmap.mmap = field(repr=False)
+    accounted: bool = True
 
     @property
     def end(self) -> int:
@@ -107,8 +108,18 @@ class DeviceHeap:
             if allocation is None:
                 return False
             del self._starts[bisect.bisect_left(self._starts, address)]
-            self._used -= allocation.extent
+            if allocation.accounted:
+                self._used -= allocation.extent
         return True
+
+    def set_accounted(self, address: int, accounted: bool) -> None:
+        """Count an allocation in ``used`` or not — only for the defect that hides weight
+        memory from get_mem_info (defects.py)."""
+        with self._lock:
+            allocation = self._allocations[address]
+            if allocation.accounted != accounted:
+                allocation.accounted = accounted
+                self._used += allocation.extent if accounted else -allocation.extent
 
     def find(self, address: int) -> Allocation | None:
         """The live allocation containing ``address``, if any."""

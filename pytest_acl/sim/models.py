@@ -89,6 +89,7 @@ class ModelManager:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
         self._models: dict[int, LoadedModel] = {}
+        self._unloaded: set[int] = set()
         self._lock = threading.Lock()
         self._static_ids = itertools.count(FIRST_STATIC_ID)
         self._dynamic_ids = itertools.count(FIRST_DYNAMIC_ID)
@@ -101,6 +102,8 @@ class ModelManager:
 
     def _next_static_id(self) -> int:
         with self._lock:
+            if "model_ids_reused" in self._rt.defects:
+                return next(i for i in itertools.count(FIRST_STATIC_ID) if i not in self._models)
             return next(self._static_ids)
 
     # -- memory ------------------------------------------------------------------------------
@@ -137,10 +140,15 @@ class ModelManager:
              model_id: int | None = None) -> LoadedModel:
         """Load a (non-bundle) OM held in ``data``; see the module docstring for the rules."""
         context = self._rt.current_context()
+        defects = self._rt.defects
         view = memoryview(data).cast("B")
         if len(view) < HEADER_SIZE:
             raise AclFail(options.short_code, "shorter than the 256-byte model header")
         header = ModelFileHeader.unpack(view)
+        if "truncated_model_accepted" in defects and \
+                len(view) < HEADER_SIZE + header.payload_length < len(view) + 2**20:
+            view = memoryview(bytes(view) + bytes(HEADER_SIZE + header.payload_length
+                                                  - len(view)))
         dynamic = header.is_dynamic and header.modeltype != MODELTYPE_BUNDLE
         if model_id is None and not dynamic:
             model_id = self._next_static_id()  # consumed even if the load fails (§5.7)
@@ -153,16 +161,27 @@ class ModelManager:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
             required_work = int(ModelDef.decode(model_def.data).int_attrs.get(
                 "memory_size", required_work)) if model_def is not None else required_work
-        if weight_ptr and weight_size < weights:
+        if "null_weight_ptr_with_size_rejected" in defects and not weight_ptr and weight_size:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "NULL weight pointer with a size")
+        if "with_mem_ignores_weight_ptr" in defects:
+            weight_ptr = 0
+        if "user_work_memory_ignored" in defects:
+            work_ptr = 0
+        if weight_ptr and weight_size < weights and "weight_size_check_skipped" not in defects:
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"E13025: the weight size of model is {weights}, but the input size "
                           f"set by user is {weight_size}")
-        if work_ptr and not dynamic and work_size < required_work:
+        if work_ptr and not dynamic and work_size < required_work \
+                and "work_size_check_skipped" not in defects:
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"Invalid mem param: mem_size={work_size}, required={required_work}")
         device_id = context.device_id
-        weight = self.user_region(weight_ptr, weight_size, "weight memory") if weight_ptr \
-            else self.system_region(device_id, weights, "weight memory")
+        if weight_ptr:
+            weight = self.user_region(weight_ptr, weight_size, "weight memory")
+        elif "system_load_skips_weight_memory" in defects:
+            weight = self._host_weights(weights)
+        else:
+            weight = self.system_region(device_id, weights, "weight memory")
         try:
             if dynamic or not work_ptr:
                 work = Region() if dynamic else self.system_region(device_id, required_work,
@@ -183,6 +202,13 @@ class ModelManager:
             self._models[model_id] = model
         return model
 
+    def _host_weights(self, size: int) -> Region:
+        """Defect system_load_skips_weight_memory: weights in a block get_mem_info misses."""
+        region = self.system_region(self._rt.current_device(), size, "weight memory")
+        if region.ptr:
+            self._rt.heap_of(region.ptr).set_accounted(region.ptr, False)
+        return region
+
     def _copy_weights(self, om: Any, weight: Region) -> None:
         offset = 0
         for group in om.groups:
@@ -199,11 +225,14 @@ class ModelManager:
                           f"model id {model_id} is not loaded")
         return model
 
+    def _unloaded_before(self, model_id: int) -> bool:
+        return "unload_twice_succeeds" in self._rt.defects and model_id in self._unloaded
+
     def in_current_context(self, model_id: int, operation: str) -> LoadedModel:
         """The model, which must belong to the current context (§5.1, 107004)."""
         model = self.get(model_id)
         current = self._rt.current_context().handle
-        if current != model.context:
+        if current != model.context and "wrong_context_accepted" not in self._rt.defects:
             self._rt.sanitizer.wrong_context(model_id, operation, model.context, current)
             raise AclFail(E.ACL_ERROR_RT_MODEL_CONTEXT,
                           f"model {model_id} was loaded in another context")
@@ -217,8 +246,8 @@ class ModelManager:
                 if region.ptr and not region.owned and start <= region.ptr < end]
 
     def unload(self, model_id: int, from_bundle: bool = False) -> None:
-        if model_id == INVALID_MODEL_ID:
-            return  # GraphLoader::UnloadModel short-circuits it (§3.1)
+        if model_id == INVALID_MODEL_ID or self._unloaded_before(model_id):
+            return  # GraphLoader::UnloadModel short-circuits INVALID_MODEL_ID (§3.1)
         model = self.get(model_id)
         if model.bundle_id and not from_bundle:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
@@ -228,7 +257,9 @@ class ModelManager:
         with model.lock:
             with self._lock:
                 self._models.pop(model_id, None)
-            self.release(model.work)
+                self._unloaded.add(model_id)
+            if "unload_leaks_system_memory" not in self._rt.defects:
+                self.release(model.work)
             self.release(model.weight)
 
     def live(self) -> list[LoadedModel]:

@@ -64,6 +64,7 @@ class Runtime:
         from pytest_acl.sim.sanitizer import Sanitizer
 
         self.sanitizer = Sanitizer("off")  # replaced by the Simulator's
+        self.defects: frozenset[str] = frozenset()  # the Simulator's switched-on defects
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
     # aclInit counts; aclFinalize ignores the count and is refused only when it already ran

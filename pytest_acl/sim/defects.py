@@ -1,0 +1,66 @@
+"""Named, injectable non-conformances: proof that the suite catches what it claims to.
+
+Switch them on with ``PYTEST_ACL_SIM_DEFECTS=name,name`` or ``Simulator(defects=[...])``.
+With none switched on the simulator behaves exactly as documented; each defect changes one
+observable behaviour, described in one line here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+DEFECTS = {
+    "query_underreports_work": "query_size and query_size_from_mem report 32 bytes less work "
+                               "memory than the model needs",
+    "query_from_mem_disagrees": "query_size_from_mem reports 32 bytes more weight memory than "
+                                "query_size",
+    "dynamic_query_reports_work": "a dynamic model's size query reports 4096 bytes of work "
+                                  "memory instead of 0",
+    "with_mem_ignores_weight_ptr": "load_*_with_mem allocates its own weight memory and never "
+                                   "writes the user's weight buffer",
+    "user_work_memory_ignored": "a user work buffer is accepted but intermediates go to "
+                                "memory the runtime allocates itself",
+    "weight_size_check_skipped": "a user weight buffer smaller than the weights is accepted",
+    "work_size_check_skipped": "a user work buffer smaller than required is accepted",
+    "null_weight_ptr_with_size_rejected": "a NULL weight pointer with a non-zero size is "
+                                          "refused with 100000 instead of meaning "
+                                          "system-managed",
+    "system_load_skips_weight_memory": "a system-managed load keeps the weights out of device "
+                                       "memory (device memory use is below the queried size)",
+    "bundle_index_equal_count_accepted": "a bundle graph index equal to the graph count is "
+                                         "accepted (it loads the last graph)",
+    "model_ids_reused": "static model ids restart at the lowest id not in use",
+    "unload_leaks_system_memory": "unload does not free the system-managed work memory",
+    "execute_writes_weight_memory": "execution changes one byte of the weight memory",
+    "truncated_model_accepted": "a model shorter than its header says is padded with zeros "
+                                "and loaded",
+    "unload_twice_succeeds": "unloading an already unloaded model id returns 0",
+    "wrong_context_accepted": "execute and unload from another context are accepted",
+    "async_out_of_stream_order": "execute_async runs at once instead of after the work "
+                                 "already queued on its stream",
+    "desc_wrong_output_size": "get_output_size_by_index reports 4 bytes more than the output",
+    "outputs_perturbed": "execution adds 1e-3 to every output value",
+    "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
+}
+
+
+class Defects(frozenset[str]):
+    """The defects switched on in one simulator (``"name" in defects``)."""
+
+    def __new__(cls, names: Iterable[str] = ()) -> Defects:
+        chosen = {name.strip() for name in names if name.strip()}
+        unknown = sorted(chosen - set(DEFECTS))
+        if unknown:
+            from pytest_acl.sim.config import SimConfigError
+
+            raise SimConfigError(f"unknown simulator defect(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(sorted(DEFECTS))}")
+        return super().__new__(cls, chosen)
+
+    @classmethod
+    def from_env(cls) -> Defects:
+        try:
+            return cls(os.environ.get("PYTEST_ACL_SIM_DEFECTS", "").split(","))
+        except ValueError as exc:
+            raise type(exc)(f"PYTEST_ACL_SIM_DEFECTS: {exc}") from None

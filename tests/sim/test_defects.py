@@ -1,0 +1,216 @@
+"""Each registered defect, switched on, changes what a program observes — and nothing changes
+with none switched on. (Whether the conformance suite catches each one is the suite's test.)"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from pytest_acl.models.manifest import ModelEntry
+from pytest_acl.modelio import ModelIO
+from pytest_acl.sim import SimConfigError, Simulator
+from pytest_acl.sim.defects import DEFECTS, Defects
+
+
+def _path(models, name):
+    return str(models(name).path)
+
+
+def _run(acl, model_id, entry):
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    ret = acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+    outputs = io.outputs()
+    io.release()
+    return ret, outputs
+
+
+def _used(acl):
+    free, total, _ = acl.rt.get_mem_info(1)
+    return total - free
+
+
+def query_underreports_work(acl, models):
+    return acl.mdl.query_size(_path(models, "mlp"))
+
+
+def query_from_mem_disagrees(acl, models):
+    data = models("mlp").path.read_bytes()
+    return acl.mdl.query_size_from_mem(acl.util.bytes_to_ptr(data), len(data))
+
+
+def dynamic_query_reports_work(acl, models):
+    return acl.mdl.query_size(_path(models, "dyn_shape"))
+
+
+def with_mem_ignores_weight_ptr(acl, models):
+    _, weight, _ = acl.mdl.query_size(_path(models, "mlp"))
+    ptr, _ = acl.rt.malloc(weight, 0)
+    acl.rt.memset(ptr, weight, 0, weight)
+    acl.mdl.load_from_file_with_mem(_path(models, "mlp"), 0, 0, ptr, weight)
+    host = np.empty(weight, np.uint8)
+    acl.rt.memcpy(host.ctypes.data, weight, ptr, weight, 2)
+    return bool(host.any())
+
+
+def user_work_memory_ignored(acl, models):
+    work, _, _ = acl.mdl.query_size(_path(models, "mlp"))
+    ptr, _ = acl.rt.malloc(work, 0)
+    acl.rt.memset(ptr, work, 0xEE, work)
+    model_id, _ = acl.mdl.load_from_file_with_mem(_path(models, "mlp"), ptr, work, 0, 0)
+    _run(acl, model_id, models("mlp"))
+    host = np.empty(work, np.uint8)
+    acl.rt.memcpy(host.ctypes.data, work, ptr, work, 2)
+    return bool((host != 0xEE).any())
+
+
+def weight_size_check_skipped(acl, models):
+    _, weight, _ = acl.mdl.query_size(_path(models, "mlp"))
+    ptr, _ = acl.rt.malloc(weight, 0)
+    return acl.mdl.load_from_file_with_mem(_path(models, "mlp"), 0, 0, ptr, weight - 1)[1]
+
+
+def work_size_check_skipped(acl, models):
+    work, _, _ = acl.mdl.query_size(_path(models, "mlp"))
+    ptr, _ = acl.rt.malloc(work, 0)
+    return acl.mdl.load_from_file_with_mem(_path(models, "mlp"), ptr, work - 1, 0, 0)[1]
+
+
+def null_weight_ptr_with_size_rejected(acl, models):
+    return acl.mdl.load_from_file_with_mem(_path(models, "mlp"), 0, 0, 0, 999)[1]
+
+
+def system_load_skips_weight_memory(acl, models):
+    before = _used(acl)
+    acl.mdl.load_from_file(_path(models, "mlp"))
+    return _used(acl) - before
+
+
+def bundle_index_equal_count_accepted(acl, models):
+    bundle_id, _ = acl.mdl.bundle_init_from_file(_path(models, "bundle3"), 0, 0)
+    return acl.mdl.bundle_load_model(bundle_id, 3)[1]
+
+
+def model_ids_reused(acl, models):
+    first, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    acl.mdl.unload(first)
+    return acl.mdl.load_from_file(_path(models, "mlp"))[0]
+
+
+def unload_leaks_system_memory(acl, models):
+    before = _used(acl)
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    acl.mdl.unload(model_id)
+    return _used(acl) - before
+
+
+def execute_writes_weight_memory(acl, models):
+    _, weight, _ = acl.mdl.query_size(_path(models, "mlp"))
+    ptr, _ = acl.rt.malloc(weight, 0)
+    model_id, _ = acl.mdl.load_from_file_with_mem(_path(models, "mlp"), 0, 0, ptr, weight)
+    before = np.empty(weight, np.uint8)
+    acl.rt.memcpy(before.ctypes.data, weight, ptr, weight, 2)
+    _run(acl, model_id, models("mlp"))
+    after = np.empty(weight, np.uint8)
+    acl.rt.memcpy(after.ctypes.data, weight, ptr, weight, 2)
+    return bool((before == after).all())
+
+
+def truncated_model_accepted(acl, models):
+    data = models("mlp").path.read_bytes()[:-1]
+    return acl.mdl.load_from_mem(acl.util.bytes_to_ptr(data), len(data))[1]
+
+
+def unload_twice_succeeds(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    acl.mdl.unload(model_id)
+    return acl.mdl.unload(model_id)
+
+
+def wrong_context_accepted(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    acl.rt.create_context(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return acl.mdl.unload(model_id)
+
+
+def async_out_of_stream_order(acl, models):
+    """A slow copy, the input copied asynchronously, then the model — all on one stream."""
+    entry = models("mlp")
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    x = entry.inputs()["x"]
+    io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)])
+    stream, _ = acl.rt.create_stream()
+    big = 256 << 20
+    src, _ = acl.rt.malloc(big, 0)
+    dst, _ = acl.rt.malloc(big, 0)
+    acl.rt.memcpy_async(dst, big, src, big, 3, stream)  # keeps the stream busy for a while
+    in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))
+    acl.rt.memcpy_async(in_ptr, x.nbytes, x.ctypes.data, x.nbytes, 1, stream)
+    acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream)
+    acl.rt.synchronize_stream(stream)
+    return bool(np.allclose(io.outputs()["y"], entry.outputs()["y"], rtol=1e-4, atol=1e-5))
+
+
+def desc_wrong_output_size(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    desc = acl.mdl.create_desc()
+    acl.mdl.get_desc(desc, model_id)
+    return acl.mdl.get_output_size_by_index(desc, 0)
+
+
+def outputs_perturbed(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    return _run(acl, model_id, models("mlp"))[1]["y"].tobytes()
+
+
+def bundle_unload_keeps_models(acl, models):
+    bundle_id, _ = acl.mdl.bundle_load_from_file(_path(models, "bundle3"))
+    acl.mdl.bundle_unload(bundle_id)
+    return acl.__simulator__.live_counts()["models"]
+
+
+OBSERVATIONS = {name: globals()[name] for name in DEFECTS}
+
+
+@pytest.fixture
+def models(built_catalog):
+    directory, manifest = built_catalog
+    return lambda name: ModelEntry(directory, manifest["models"][name])
+
+
+def observe(defects, name, models):
+    sim = Simulator(defects=defects)
+    acl = sim.acl
+    acl.init()
+    acl.rt.set_device(0)
+    try:
+        return OBSERVATIONS[name](acl, models)
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            acl.finalize()
+
+
+def test_there_are_at_least_15_defects_each_described():
+    assert len(DEFECTS) >= 15
+    assert all(description and "\n" not in description for description in DEFECTS.values())
+
+
+@pytest.mark.parametrize("name", sorted(DEFECTS))
+def test_each_defect_changes_observable_behaviour(name, models):
+    clean = observe((), name, models)
+    broken = observe((name,), name, models)
+    assert clean != broken, f"{name}: {clean!r} both ways"
+
+
+def test_unknown_defects_are_refused_with_the_list(monkeypatch):
+    with pytest.raises(SimConfigError, match="unknown simulator defect.*nope.*known: "):
+        Defects(["nope"])
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEFECTS", "outputs_perturbed, unload_twice_succeeds")
+    assert Simulator.from_env().defects == {"outputs_perturbed", "unload_twice_succeeds"}
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEFECTS", "x")
+    with pytest.raises(SimConfigError, match="PYTEST_ACL_SIM_DEFECTS"):
+        Simulator.from_env()
