@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 
 
-def run_sim(program: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SCRIPT), "run-sim", "--", "python", str(program)],
+def run_sim(program: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SCRIPT), "run-sim", "--", "python", str(program), *args],
                           capture_output=True, text=True, timeout=120, cwd=program.parent)
 
 
@@ -33,3 +35,17 @@ def test_sample_fails_loudly_without_the_simulator():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "No module named 'acl'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["mlp", "multi_io", "noweights"])
+def test_model_with_mem_sample_runs_and_matches_the_reference(built_catalog, name):
+    directory, manifest = built_catalog
+    entry = manifest["models"][name]
+    result = run_sim(EXAMPLES / "model_with_mem.py", str(directory / entry["file"]),
+                     str(directory / entry["reference"]))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines[:-1]] == [o["name"] for o in entry["outputs"]]
+    assert all("matches the reference" in line for line in lines[:-1])
+    assert lines[-1].endswith(f"work {entry['work_size']} bytes, weight "
+                              f"{entry['weight_size']} bytes, verified")
