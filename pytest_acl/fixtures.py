@@ -18,6 +18,7 @@ from pytest_acl import leakcheck, markers
 from pytest_acl.backends import Backend
 from pytest_acl.buffers import GUARD_BYTES, DeviceBuffer, HostBuffer, check
 from pytest_acl.constants import AclError, MemMallocPolicy, describe
+from pytest_acl.hazards import HazardLog
 from pytest_acl.state import get_state
 
 if TYPE_CHECKING:
@@ -154,6 +155,13 @@ def host_memory(acl_device: int, acl: ModuleType,
     for buffer in buffers:
         _teardown_warning(request, f"acl.rt.free_host({buffer.ptr:#x})",
                           acl.rt.free_host(buffer.ptr))
+
+
+@pytest.fixture
+def acl_hazards(acl: ModuleType) -> HazardLog:
+    """Hazards the simulator's sanitizer reports during the test: ``acl_hazards.new()``
+    (empty, with ``supported`` False, on backends without a sanitizer)."""
+    return HazardLog.attach(acl)
 
 
 @pytest.fixture(scope="session")

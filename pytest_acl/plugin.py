@@ -16,6 +16,7 @@ from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by bei
     acl_backend,
     acl_context,
     acl_device,
+    acl_hazards,
     acl_models,
     acl_runtime,
     acl_stream,
