@@ -161,3 +161,21 @@ def test_bundle_corruptions_are_refused_and_leak_nothing(sim, sim_acl, bundle3, 
 
 def test_the_catalog_bundle_has_at_least_three_graphs(bundle3):
     assert len(read_bundle(bundle3.path.read_bytes()).models) >= 3
+
+
+def test_query_info_from_memory_and_its_errors(sim_acl, bundle3, built_catalog):
+    directory, _ = built_catalog
+    acl = sim_acl
+    data = bundle3.path.read_bytes()
+    info = acl.mdl.bundle_create_query_info()
+    assert acl.mdl.bundle_get_query_model_num(info) == (0, ACL_ERROR_INVALID_PARAM)  # unfilled
+    assert acl.mdl.bundle_query_info_from_mem(acl.util.bytes_to_ptr(data), len(data), info) == 0
+    assert acl.mdl.bundle_get_query_model_num(info) == (3, 0)
+    model = (directory / "mlp.om").read_bytes()
+    other = acl.mdl.bundle_create_query_info()
+    assert acl.mdl.bundle_query_info_from_mem(acl.util.bytes_to_ptr(model), len(model),
+                                              other) == ACL_ERROR_INVALID_PARAM
+    assert acl.mdl.bundle_query_info_from_file(str(bundle3.path), 0) == ACL_ERROR_INVALID_PARAM
+    for handle in (info, other):
+        assert acl.mdl.bundle_destroy_query_info(handle) == 0
+    assert acl.mdl.bundle_destroy_query_info(info) == ACL_ERROR_INVALID_PARAM
