@@ -19,6 +19,7 @@ from pytest_acl.backends import Backend
 from pytest_acl.buffers import GUARD_BYTES, DeviceBuffer, HostBuffer, check
 from pytest_acl.constants import AclError, MemMallocPolicy, describe
 from pytest_acl.hazards import HazardLog
+from pytest_acl.oracles import Expect
 from pytest_acl.state import get_state
 
 if TYPE_CHECKING:
@@ -155,6 +156,27 @@ def host_memory(acl_device: int, acl: ModuleType,
     for buffer in buffers:
         _teardown_warning(request, f"acl.rt.free_host({buffer.ptr:#x})",
                           acl.rt.free_host(buffer.ptr))
+
+
+@pytest.fixture(scope="session")
+def acl_level(pytestconfig: pytest.Config) -> str:
+    """``"quick"`` (default; not valid for qualification) or ``"full"`` (--acl-level)."""
+    return get_state(pytestconfig).settings["level"].value
+
+
+@pytest.fixture
+def acl_expect(request: pytest.FixtureRequest) -> Expect:
+    """Checks by clause level: ``acl_expect.code(seen, expected, "clause.id")`` fails for a
+    ``must`` clause and records drift for an ``observed`` one (suites/clauses.toml)."""
+    from pytest_acl.clauses import load_clauses
+
+    for directory in (request.path.parent, *request.path.parents):
+        catalog = directory / "clauses.toml"
+        if catalog.is_file():
+            return Expect(request.node, load_clauses(catalog))
+        if directory == request.config.rootpath:
+            break
+    raise pytest.UsageError(f"acl_expect: no clauses.toml above {request.path}")
 
 
 @pytest.fixture

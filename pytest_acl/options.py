@@ -55,6 +55,25 @@ def parse_model_dir(text: str) -> Path | None:
     return directory
 
 
+LEVELS = ("quick", "full")
+
+
+def parse_level(text: str) -> str:
+    value = text.strip().lower()
+    if value not in LEVELS:
+        raise ValueError(f"valid choices are {', '.join(LEVELS)}")
+    return value
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "yes", "true", "on"):
+        return True
+    if value in ("0", "no", "false", "off", ""):
+        return False
+    raise ValueError("use yes or no")
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One setting: its CLI flag, env variable, ini key, default and parser."""
@@ -64,6 +83,7 @@ class OptionSpec:
     default: str
     parse: Callable[[str], Any]
     metavar: str
+    is_flag: bool = False  # a switch on the command line; yes/no in env and ini
 
     @property
     def flag(self) -> str:
@@ -91,6 +111,12 @@ OPTIONS = (
     OptionSpec("model-dir", "Fixture-model catalog built earlier by 'pytest-acl models "
                "build' (required on NPU backends); without it the simulator builds one into "
                "the pytest cache", "", parse_model_dir, "DIR"),
+    OptionSpec("level", "quick: few hypothesis examples and threads, not valid for "
+               "qualification; full: the qualification run", "quick", parse_level,
+               "{quick,full}"),
+    OptionSpec("strict-codes", "Fail on behaviour drift (an error code that differs from the "
+               "reference implementation's) instead of reporting it as DRIFT", "no",
+               parse_bool, "", is_flag=True),
 )
 
 
@@ -107,8 +133,12 @@ def add_options(parser: pytest.Parser) -> None:
     for spec in OPTIONS:
         help_text = (f"{spec.help}. Also {spec.env} or ini {spec.ini}; "
                      f"default {spec.default or 'none'}")
-        group.addoption(spec.flag, dest=spec.dest, default=None, metavar=spec.metavar,
-                        help=help_text)
+        if spec.is_flag:
+            group.addoption(spec.flag, dest=spec.dest, default=None, action="store_const",
+                            const="yes", help=help_text)
+        else:
+            group.addoption(spec.flag, dest=spec.dest, default=None, metavar=spec.metavar,
+                            help=help_text)
         parser.addini(spec.ini, f"{spec.help} (default {spec.default or 'none'})", type="string",
                       default=None)
 

@@ -16,7 +16,9 @@ from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by bei
     acl_backend,
     acl_context,
     acl_device,
+    acl_expect,
     acl_hazards,
+    acl_level,
     acl_models,
     acl_runtime,
     acl_stream,
@@ -38,6 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
     device = worker_device(settings["devices"].value, worker_id,
                            workerinput.get("acl_device") if workerinput else None)
     config.stash[STATE_KEY] = PluginState(settings, device, worker_id)
+    from pytest_acl.drift import DriftReporting
+
+    config.pluginmanager.register(DriftReporting(settings["strict-codes"].value), "acl-drift")
+    if config.pluginmanager.hasplugin("hypothesispytest"):
+        from pytest_acl.profiles import register_profiles
+
+        register_profiles(settings["level"].value, config)
     if config.pluginmanager.hasplugin("xdist") and workerinput is None:
         from pytest_acl.xdist_hooks import XdistDevicePinning
 
@@ -65,6 +74,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"acl: backend {backend.name} (from {backend_setting.source}): {backend.version}",
              f"acl: devices {devices} (from {devices_setting.source}); "
              f"SoC {backend.static_soc or 'reported by the runtime after init'}"]
+    level = state.settings["level"]
+    lines.append(f"acl: level {level.value} (from {level.source})"
+                 + (" — not valid for qualification" if level.value == "quick" else "")
+                 + (", strict codes" if state.settings["strict-codes"].value else ""))
     model_dir = state.settings["model-dir"]
     lines.append(f"acl: models from {model_dir.value} (from {model_dir.source})"
                  if model_dir.value else "acl: models built on demand into the pytest cache")

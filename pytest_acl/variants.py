@@ -1,0 +1,230 @@
+"""The load variants the suites parametrize over, each described once.
+
+A variant knows how to load (and unload) one model or one bundle graph through the pyACL
+functions of any backend, and which memory it owns. Ownership (work, weight) is
+``"user"`` or ``"system"``; a user buffer is ``"exact"`` (the queried size) or ``"larger"``.
+Everything here is static data plus code, so every xdist worker collects the same tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from pytest_acl.buffers import check
+from pytest_acl.constants import MdlConfigAttr as A
+from pytest_acl.constants import MdlLoadType as T
+from pytest_acl.models.manifest import ModelEntry
+
+SYSTEM, USER = "system", "user"
+LARGER_BY = 4096
+
+
+@dataclass(frozen=True)
+class Ownership:
+    work: str = SYSTEM
+    weight: str = SYSTEM
+    size: str = "exact"  # user buffers: "exact" (queried) or "larger" (+4096)
+
+    @property
+    def id(self) -> str:
+        suffix = f"-{self.size}" if USER in (self.work, self.weight) else ""
+        return f"work_{self.work}-weight_{self.weight}{suffix}"
+
+
+SYSTEM_ONLY = (Ownership(),)
+ALL_OWNERSHIPS = tuple(Ownership(w, g, s) for w in (SYSTEM, USER) for g in (SYSTEM, USER)
+                       for s in (("exact", "larger") if USER in (w, g) else ("exact",)))
+
+
+@dataclass
+class Loaded:
+    """A loaded model (or bundle graph) and how to give everything back."""
+
+    acl: ModuleType
+    model_id: int
+    user_buffers: list[int] = field(default_factory=list)
+    undo: list[Callable[[], int]] = field(default_factory=list)
+    keep: list[object] = field(default_factory=list)  # host bytes that must stay alive
+
+    def release(self) -> None:
+        for step in self.undo:
+            check(step(), "unload")
+        for ptr in self.user_buffers:
+            check(self.acl.rt.free(ptr), f"acl.rt.free({ptr:#x})")
+        self.undo, self.user_buffers = [], []
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    family: str  # "model", "config", "bundle_load", "bundle_init"
+    source: str  # "file" or "mem"
+    with_mem: bool
+    requires: tuple[str, ...]
+
+    @property
+    def bundle(self) -> bool:
+        return self.family.startswith("bundle")
+
+    @property
+    def ownerships(self) -> tuple[Ownership, ...]:
+        return ALL_OWNERSHIPS if self.with_mem else SYSTEM_ONLY
+
+
+def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: int,
+                  weight: int) -> tuple[int, int, int, int]:
+    """(work_ptr, work_size, weight_ptr, weight_size) for the ownership; NULL pointers
+    carry a junk size on purpose: it must be ignored (seeds/000, 002, 003)."""
+    values = []
+    for owner, size in ((ownership.work, work), (ownership.weight, weight)):
+        if owner == USER and size:
+            size += LARGER_BY if ownership.size == "larger" else 0
+            ptr, ret = acl.rt.malloc(size, 0)
+            check(ret, f"acl.rt.malloc({size})")
+            loaded.user_buffers.append(ptr)
+            values += [ptr, size]
+        else:
+            values += [0, 0xDEAD]
+    return tuple(values)  # type: ignore[return-value]
+
+
+def _model_bytes(loaded: Loaded, entry: ModelEntry) -> tuple[int, int]:
+    data = entry.path.read_bytes()
+    loaded.keep.append(data)
+    return loaded.acl.util.bytes_to_ptr(data), len(data)
+
+
+def load_model(variant: Variant, acl: ModuleType, entry: ModelEntry,
+               ownership: Ownership) -> tuple[Loaded, int]:
+    """Load ``entry`` with a single-model variant; returns (loaded, ret)."""
+    loaded = Loaded(acl, 0)
+    path = str(entry.path)
+    work = weight = 0
+    if variant.with_mem:
+        work, weight, ret = acl.mdl.query_size(path)
+        check(ret, f"acl.mdl.query_size({path})")
+    memory = _user_buffers(acl, loaded, ownership, work, weight) if variant.with_mem else None
+    if variant.family == "model":
+        if variant.source == "file":
+            model_id, ret = (acl.mdl.load_from_file_with_mem(path, *memory) if memory
+                             else acl.mdl.load_from_file(path))
+        else:
+            ptr, size = _model_bytes(loaded, entry)
+            model_id, ret = (acl.mdl.load_from_mem_with_mem(ptr, size, *memory) if memory
+                             else acl.mdl.load_from_mem(ptr, size))
+    else:
+        model_id, ret = _load_with_config(variant, acl, loaded, entry, memory)
+    loaded.model_id = model_id
+    if ret == 0:
+        loaded.undo.append(lambda: acl.mdl.unload(model_id))
+    return loaded, ret
+
+
+def _load_with_config(variant: Variant, acl: ModuleType, loaded: Loaded, entry: ModelEntry,
+                      memory: tuple[int, int, int, int] | None) -> tuple[int, int]:
+    handle = acl.mdl.create_config_handle()
+    load_type = {("file", False): T.ACL_MDL_LOAD_FROM_FILE,
+                 ("file", True): T.ACL_MDL_LOAD_FROM_FILE_WITH_MEM,
+                 ("mem", False): T.ACL_MDL_LOAD_FROM_MEM,
+                 ("mem", True): T.ACL_MDL_LOAD_FROM_MEM_WITH_MEM}[variant.source, variant.with_mem]
+    options: list[tuple[int, object]] = [(A.ACL_MDL_LOAD_TYPE_SIZET, int(load_type))]
+    if variant.source == "file":
+        options.append((A.ACL_MDL_PATH_PTR, str(entry.path)))
+    else:
+        ptr, size = _model_bytes(loaded, entry)
+        options += [(A.ACL_MDL_MEM_ADDR_PTR, ptr), (A.ACL_MDL_MEM_SIZET, size)]
+    if memory:
+        work_ptr, work_size, weight_ptr, weight_size = memory
+        options += [(A.ACL_MDL_WORKSPACE_ADDR_PTR, work_ptr), (A.ACL_MDL_WORKSPACE_SIZET, work_size),
+                    (A.ACL_MDL_WEIGHT_ADDR_PTR, weight_ptr), (A.ACL_MDL_WEIGHT_SIZET, weight_size)]
+    for attr, value in options:
+        check(acl.mdl.set_config_opt(handle, int(attr), value), f"set_config_opt({attr})")
+    model_id, ret = acl.mdl.load_with_config(handle)
+    check(acl.mdl.destroy_config_handle(handle), "destroy_config_handle")
+    return model_id, ret
+
+
+@dataclass
+class LoadedBundle:
+    acl: ModuleType
+    bundle_id: int
+    graph_count: int
+    loaded: Loaded
+
+    def release(self) -> None:
+        self.loaded.release()
+
+
+def open_bundle(variant: Variant, acl: ModuleType, entry: ModelEntry,
+                user_variables: bool = False) -> tuple[LoadedBundle, int]:
+    """Load (load mode) or initialise (init mode) a bundle; returns (bundle, ret)."""
+    loaded = Loaded(acl, 0)
+    path = str(entry.path)
+    if variant.family == "bundle_load":
+        if variant.source == "file":
+            bundle_id, ret = acl.mdl.bundle_load_from_file(path)
+        else:
+            bundle_id, ret = acl.mdl.bundle_load_from_mem(*_model_bytes(loaded, entry))
+    else:
+        var_ptr = var_size = 0
+        if user_variables:
+            var_size = entry.data["var_size"]
+            var_ptr, ret = acl.rt.malloc(var_size, 0)
+            check(ret, f"acl.rt.malloc({var_size})")
+            loaded.user_buffers.append(var_ptr)
+        if variant.source == "file":
+            bundle_id, ret = acl.mdl.bundle_init_from_file(path, var_ptr, var_size)
+        else:
+            ptr, size = _model_bytes(loaded, entry)
+            bundle_id, ret = acl.mdl.bundle_init_from_mem(ptr, size, var_ptr, var_size)
+    if ret == 0:
+        loaded.undo.append(lambda: acl.mdl.bundle_unload(bundle_id))
+    return LoadedBundle(acl, bundle_id, entry.data["graph_count"], loaded), ret
+
+
+def load_bundle_graph(variant: Variant, bundle: LoadedBundle, entry: ModelEntry, index: int,
+                      ownership: Ownership) -> tuple[int, int]:
+    """The model id of graph ``index``: looked up (load mode) or loaded (init mode)."""
+    acl = bundle.acl
+    if variant.family == "bundle_load":
+        return acl.mdl.bundle_get_model_id(bundle.bundle_id, index)
+    graph = entry.data["graphs"][index] if index < len(entry.data["graphs"]) else \
+        {"work_size": 0, "weight_size": 0}
+    if variant.name.endswith("load_model"):
+        return acl.mdl.bundle_load_model(bundle.bundle_id, index)
+    memory = _user_buffers(acl, bundle.loaded, ownership, graph["work_size"],
+                           graph["weight_size"])
+    if variant.name.endswith("with_mem"):
+        return acl.mdl.bundle_load_model_with_mem(bundle.bundle_id, index, *memory)
+    handle = acl.mdl.create_config_handle()
+    for attr, value in zip((A.ACL_MDL_WORKSPACE_ADDR_PTR, A.ACL_MDL_WORKSPACE_SIZET,
+                            A.ACL_MDL_WEIGHT_ADDR_PTR, A.ACL_MDL_WEIGHT_SIZET), memory):
+        check(acl.mdl.set_config_opt(handle, int(attr), value), f"set_config_opt({attr})")
+    result = acl.mdl.bundle_load_model_with_config(bundle.bundle_id, index, handle)
+    acl.mdl.destroy_config_handle(handle)
+    return result
+
+
+_MODEL_APIS = {("file", False): "mdl.load_from_file", ("mem", False): "mdl.load_from_mem",
+               ("file", True): "mdl.load_from_file_with_mem",
+               ("mem", True): "mdl.load_from_mem_with_mem"}
+_INIT = {"load_model": ("mdl.bundle_load_model", False),
+         "load_model_with_mem": ("mdl.bundle_load_model_with_mem", True),
+         "load_model_with_config": ("mdl.bundle_load_model_with_config", True)}
+
+MODEL_VARIANTS = tuple(
+    [Variant(f"{source}{'_with_mem' if mem else ''}", "model", source, mem,
+             (_MODEL_APIS[source, mem],)) for mem in (False, True) for source in ("file", "mem")]
+    + [Variant(f"config_{source}{'_with_mem' if mem else ''}", "config", source, mem,
+               ("mdl.set_config_opt", "mdl.load_with_config"))
+       for mem in (False, True) for source in ("file", "mem")])
+BUNDLE_VARIANTS = tuple(
+    [Variant(f"bundle_load_{source}", "bundle_load", source, False,
+             (f"mdl.bundle_load_from_{source}", "mdl.bundle_get_model_id"))
+     for source in ("file", "mem")]
+    + [Variant(f"bundle_init_{source}_{how}", "bundle_init", source, mem,
+               (f"mdl.bundle_init_from_{source}", api))
+       for source in ("file", "mem") for how, (api, mem) in _INIT.items()])
+VARIANTS = MODEL_VARIANTS + BUNDLE_VARIANTS
