@@ -33,12 +33,16 @@ class Expect:
     drifts: list[str] = field(default_factory=list)
 
     def code(self, seen: int, expected: int, clause: str) -> None:
-        """``seen`` must be ``expected`` under ``clause`` (observed: drift, must: failure)."""
+        """The aclError ``seen`` must be ``expected`` under ``clause``."""
+        self.value(seen, expected, clause, show=describe)
+
+    def value(self, seen: object, expected: object, clause: str, show=repr) -> None:
+        """``seen`` must equal ``expected`` under ``clause`` (observed: drift, must: failure)."""
         if clause not in self.clauses:
             raise AssertionError(f"unknown clause {clause!r}")
         if seen == expected:
             return
-        message = (f"{clause}: expected {describe(expected)}, saw {describe(seen)} — "
+        message = (f"{clause}: expected {show(expected)}, saw {show(seen)} — "
                    f"{self.clauses[clause].text}")
         if self.clauses[clause].level == "must":
             raise AssertionError(message)
@@ -67,3 +71,48 @@ def device_used(acl: ModuleType) -> int:
 
 def device_bytes(acl: ModuleType, ptr: int, size: int) -> bytes:
     return copy_from_device(acl, ptr, size)
+
+
+def execute_and_compare(acl: ModuleType, model_id: int, inputs: dict[str, np.ndarray],
+                        expected: dict[str, np.ndarray], stream: int | None = None) -> None:
+    """Run the model on ``inputs`` (sync, or async on ``stream``) and compare every output
+    with the reference; all buffers are released afterwards."""
+    from pytest_acl.modelio import ModelIO
+
+    io = ModelIO.prepare(acl, model_id, list(inputs.values()),
+                         [array.nbytes for array in expected.values()])
+    try:
+        if stream is None:
+            ret = acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+            assert ret == 0, f"acl.mdl.execute({model_id}) returned {describe(ret)}"
+        else:
+            ret = acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream)
+            assert ret == 0, f"acl.mdl.execute_async({model_id}) returned {describe(ret)}"
+            ret = acl.rt.synchronize_stream(stream)
+            assert ret == 0, f"acl.rt.synchronize_stream returned {describe(ret)}"
+        outputs_match(io.outputs(), expected)
+    finally:
+        io.release()
+
+
+def description(acl: ModuleType, model_id: int) -> dict[str, list[tuple]]:
+    """Inputs and outputs as the model's desc reports them: (name, dims, size, data type)."""
+    desc = acl.mdl.create_desc()
+    try:
+        ret = acl.mdl.get_desc(desc, model_id)
+        assert ret == 0, f"acl.mdl.get_desc returned {describe(ret)}"
+        result = {}
+        for side, count, dims, size, dtype in (
+                ("inputs", acl.mdl.get_num_inputs, acl.mdl.get_input_dims,
+                 acl.mdl.get_input_size_by_index, acl.mdl.get_input_data_type),
+                ("outputs", acl.mdl.get_num_outputs, acl.mdl.get_output_dims,
+                 acl.mdl.get_output_size_by_index, acl.mdl.get_output_data_type)):
+            entries = []
+            for index in range(count(desc)):
+                found, ret = dims(desc, index)
+                entries.append((found.get("name"), tuple(found.get("dims", ())),
+                                size(desc, index), dtype(desc, index)))
+            result[side] = entries
+        return result
+    finally:
+        acl.mdl.destroy_desc(desc)

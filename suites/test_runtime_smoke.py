@@ -20,22 +20,26 @@ from pytest_acl.constants import (
 )
 
 
+@pytest.mark.acl_clause("runtime.current_device_and_context")
 def test_device_is_current(acl, acl_device):
     device, ret = acl.rt.get_device()
     assert (device, ret) == (acl_device, ACL_SUCCESS)
 
 
+@pytest.mark.acl_clause("runtime.current_device_and_context")
 def test_device_count_covers_the_selected_device(acl, acl_device):
     count, ret = acl.rt.get_device_count()
     assert ret == ACL_SUCCESS
     assert acl_device < count
 
 
+@pytest.mark.acl_clause("runtime.current_device_and_context")
 def test_created_context_is_current(acl, acl_context):
     context, ret = acl.rt.get_context()
     assert (context, ret) == (acl_context, ACL_SUCCESS)
 
 
+@pytest.mark.acl_clause("runtime.memcpy_round_trip")
 @pytest.mark.parametrize("size", [1, 4096, 3 * 2**20 + 5])
 def test_host_device_host_round_trip(acl, device_memory, size):
     data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8)
@@ -44,6 +48,7 @@ def test_host_device_host_round_trip(acl, device_memory, size):
     assert np.array_equal(np.frombuffer(buffer.read(), np.uint8), data)
 
 
+@pytest.mark.acl_clause("runtime.memcpy_round_trip")
 def test_device_to_device_copy(acl, device_memory):
     data = np.arange(1024, dtype=np.float32)
     src, dst = device_memory(data.nbytes), device_memory(data.nbytes)
@@ -53,6 +58,7 @@ def test_device_to_device_copy(acl, device_memory):
     assert np.array_equal(np.frombuffer(dst.read(), np.float32), data)
 
 
+@pytest.mark.acl_clause("runtime.async_copies_in_stream_order")
 def test_async_copies_on_one_stream_run_in_order(acl, acl_stream, device_memory, host_memory):
     """Two async copies into the same host buffer on one stream: the second one wins."""
     first, second = device_memory(256), device_memory(256)
@@ -67,12 +73,14 @@ def test_async_copies_on_one_stream_run_in_order(acl, acl_stream, device_memory,
     assert host.read() == bytes([2]) * 256
 
 
+@pytest.mark.acl_clause("runtime.memcpy_round_trip")
 def test_memset_fills_device_memory(acl, device_memory):
     buffer = device_memory(100)
     assert acl.rt.memset(buffer.ptr, buffer.size, 0x5A, 100) == ACL_SUCCESS
     assert buffer.read() == b"\x5a" * 100
 
 
+@pytest.mark.acl_clause("runtime.memory_accounting")
 def test_malloc_takes_memory_and_free_returns_it(acl, acl_device):
     free_before, total, ret = acl.rt.get_mem_info(ACL_HBM_MEM)
     assert ret == ACL_SUCCESS
@@ -85,11 +93,14 @@ def test_malloc_takes_memory_and_free_returns_it(acl, acl_device):
     assert free_after == free_before
 
 
-def test_malloc_of_zero_bytes_is_refused(acl, acl_device):
+@pytest.mark.acl_clause("runtime.malloc_zero_refused")
+def test_malloc_of_zero_bytes_is_refused(acl, acl_device, acl_expect):
     ptr, ret = acl.rt.malloc(0, 0)
-    assert (ptr, ret) == (0, ACL_ERROR_INVALID_PARAM)
+    assert ptr == 0 and ret != 0
+    acl_expect.code(ret, ACL_ERROR_INVALID_PARAM, "runtime.malloc_zero_refused")
 
 
+@pytest.mark.acl_clause("runtime.dataset_keeps_buffers")
 def test_dataset_keeps_buffers_in_insertion_order(acl, device_memory):
     buffers = [acl.create_data_buffer(device_memory(64 * (i + 1)).ptr, 64 * (i + 1))
                for i in range(3)]

@@ -1,0 +1,94 @@
+"""Every load variant × memory ownership × model: loads, runs to the reference outputs,
+describes the model the same way, and gives all memory back on unload."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_acl.oracles import description, device_used, execute_and_compare
+from pytest_acl.variants import MODEL_VARIANTS, USER, load_model
+
+MODELS = ("mlp", "conv", "noweights", "multi_io")
+VARIANT_CLAUSES = {
+    "file": ("load.success_returns_zero",),
+    "mem": ("load_from_mem.loads_with_system_memory",
+            "load_from_mem.model_id_identifies_the_model", "load_from_mem.model_buffer_is_host_memory",
+            "products.load_from_mem.a2_a3"),
+    "file_with_mem": ("load_from_file_with_mem.returns_model_id_and_ret",),
+    "mem_with_mem": ("load_from_mem_with_mem.loads_with_user_memory",
+                     "load_from_mem_with_mem.model_buffer_on_the_app_side",
+                     "products.load_from_mem_with_mem.listed"),
+}
+
+
+def _case(variant, ownership):
+    clauses = list(VARIANT_CLAUSES.get(variant.name, ("config.each_load_type_loads",)))
+    if variant.with_mem:
+        clauses += ["with_mem.work_ptr_null_is_system_managed" if ownership.work != USER
+                    else "with_mem.queried_sizes_suffice",
+                    "with_mem.weight_ptr_null_is_system_managed" if ownership.weight != USER
+                    else "with_mem.user_memory_is_device_memory_used_by_the_model"]
+        if USER not in (ownership.work, ownership.weight):
+            clauses += ["with_mem.work_size_ignored_when_null",
+                        "with_mem.weight_size_ignored_when_null"]
+    return pytest.param(variant, ownership, id=f"{variant.name}-{ownership.id}",
+                        marks=[pytest.mark.acl_requires(*variant.requires),
+                               pytest.mark.acl_clause(*clauses)])
+
+
+CASES = [_case(v, o) for v in MODEL_VARIANTS for o in v.ownerships]
+
+
+@pytest.mark.acl_clause("load.outputs_match_reference", "load.descriptions_agree_across_load_paths",
+                        "lifecycle.unload_releases_memory",
+                        "context.load_execute_unload_same_context")
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize(("variant", "ownership"), CASES)
+def test_variant_loads_runs_and_unloads(acl, acl_device, acl_models, variant, ownership, model):
+    entry = acl_models[model]
+    before = device_used(acl)
+    loaded, ret = load_model(variant, acl, entry, ownership)
+    try:
+        assert ret == 0 and loaded.model_id != 0, f"{variant.name} returned {ret}"
+        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs())
+        desc = description(acl, loaded.model_id)
+        assert [(name, dims, size) for name, dims, size, _ in desc["inputs"]] == [
+            (t["name"], tuple(t["shape"]), t["nbytes"]) for t in entry.data["inputs"]]
+        assert [(name, dims, size) for name, dims, size, _ in desc["outputs"]] == [
+            (t["name"], tuple(t["shape"]), t["nbytes"]) for t in entry.data["outputs"]]
+    finally:
+        loaded.release()
+    assert device_used(acl) == before
+
+
+@pytest.mark.acl_clause("query.dynamic_shape_not_for_user_memory", "load.outputs_match_reference")
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name,
+                                                  marks=pytest.mark.acl_requires(*v.requires))
+                                     for v in MODEL_VARIANTS if not v.with_mem])
+def test_dynamic_model_loads_with_system_memory(acl, acl_device, acl_models, variant):
+    entry = acl_models["dyn_shape"]
+    loaded, ret = load_model(variant, acl, entry, variant.ownerships[0])
+    try:
+        assert ret == 0
+        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs())
+    finally:
+        loaded.release()
+
+
+@pytest.mark.acl_clause("load.outputs_match_reference", "with_mem.queried_sizes_suffice")
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name,
+                                                  marks=pytest.mark.acl_requires(*v.requires))
+                                     for v in MODEL_VARIANTS if v.name in ("file", "mem_with_mem")])
+def test_large_weights_load_and_run(acl, acl_device, acl_models, variant):
+    from pytest_acl.variants import Ownership
+
+    entry = acl_models["bigweights"]
+    before = device_used(acl)
+    loaded, ret = load_model(variant, acl, entry, Ownership(USER, USER) if variant.with_mem
+                             else Ownership())
+    try:
+        assert ret == 0
+        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs())
+    finally:
+        loaded.release()
+    assert device_used(acl) == before
