@@ -1,0 +1,88 @@
+"""Model lifecycle and contexts: unique ids, unload twice, execute after unload, the same-
+context rule, and a load that cannot get device memory failing cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_acl.constants import (
+    ACL_ERROR_GE_EXEC_MODEL_ID_INVALID,
+    ACL_ERROR_RT_MODEL_CONTEXT,
+    ACL_HBM_MEM,
+)
+from pytest_acl.modelio import ModelIO
+from pytest_acl.oracles import device_used, execute_and_compare, refused
+
+DYNAMIC_FIRST_ID = 2**31
+
+
+@pytest.mark.acl_clause("lifecycle.ids_unique_among_live_models", "lifecycle.id_numbering")
+def test_ids_are_unique_count_up_and_are_not_reused(acl, acl_device, acl_models, acl_expect):
+    path = str(acl_models["mlp"].path)
+    ids = [acl.mdl.load_from_file(path)[0] for _ in range(3)]
+    assert len(set(ids)) == 3 and 0 not in ids
+    acl.mdl.unload(ids[0])
+    again, _ = acl.mdl.load_from_file(path)
+    assert again not in ids[1:]
+    acl_expect.value(ids == sorted(ids) and again > ids[-1], True, "lifecycle.id_numbering")
+    dynamic, _ = acl.mdl.load_from_file(str(acl_models["dyn_shape"].path))
+    acl_expect.value(dynamic >= DYNAMIC_FIRST_ID, True, "lifecycle.id_numbering")
+    for model_id in (*ids[1:], again, dynamic):
+        assert acl.mdl.unload(model_id) == 0
+
+
+@pytest.mark.acl_clause("lifecycle.unload_twice_refused", "lifecycle.unload_twice_code",
+                        "lifecycle.execute_after_unload_refused")
+def test_unload_twice_and_execute_after_unload_are_refused(acl, acl_device, acl_models,
+                                                          acl_expect):
+    entry = acl_models["mlp"]
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    assert acl.mdl.unload(model_id) == 0
+    ret = acl.mdl.unload(model_id)
+    refused(ret, "a second unload")
+    acl_expect.code(ret, ACL_ERROR_GE_EXEC_MODEL_ID_INVALID, "lifecycle.unload_twice_code")
+    refused(acl.mdl.execute(model_id, io.in_ds, io.out_ds), "execute after unload")
+    io.release()
+
+
+@pytest.mark.acl_clause("context.load_execute_unload_same_context")
+def test_load_execute_unload_in_a_created_context(acl, acl_context, acl_models):
+    entry = acl_models["conv"]
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    assert ret == 0
+    execute_and_compare(acl, model_id, entry.inputs(), entry.outputs())
+    assert acl.mdl.unload(model_id) == 0
+
+
+@pytest.mark.acl_clause("context.other_context_refused")
+@pytest.mark.filterwarnings("ignore::pytest_acl.sim.sanitizer.HazardWarning")
+def test_execute_and_unload_from_another_context(acl, acl_device, acl_models, acl_expect):
+    entry = acl_models["mlp"]
+    home, _ = acl.rt.get_context()
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    other, _ = acl.rt.create_context(acl_device)
+    acl_expect.code(acl.mdl.execute(model_id, io.in_ds, io.out_ds), ACL_ERROR_RT_MODEL_CONTEXT,
+                    "context.other_context_refused")
+    ret = acl.mdl.unload(model_id)
+    acl_expect.code(ret, ACL_ERROR_RT_MODEL_CONTEXT, "context.other_context_refused")
+    acl.rt.set_context(home)
+    if ret != 0:
+        assert acl.mdl.unload(model_id) == 0
+    io.release()
+    acl.rt.destroy_context(other)
+
+
+@pytest.mark.acl_clause("memory.insufficient_device_memory_fails_cleanly")
+def test_load_without_enough_device_memory_fails_cleanly(acl, acl_device, acl_models):
+    entry = acl_models["bigweights"]
+    data = entry.path.read_bytes()
+    free, _, _ = acl.rt.get_mem_info(ACL_HBM_MEM)
+    hog, ret = acl.rt.malloc(free - entry.weight_size // 2, 0)
+    assert ret == 0
+    before = device_used(acl)
+    model_id, ret = acl.mdl.load_from_mem(acl.util.bytes_to_ptr(data), len(data))
+    refused(ret, "a load without enough device memory")
+    assert model_id == 0 and device_used(acl) == before
+    assert acl.rt.free(hog) == 0
