@@ -1,0 +1,131 @@
+"""Sharing rules (seeds/000, 002, 003): models executed serially share one work buffer sized
+to the largest (sync under a lock from several threads; async on one stream), bundle graphs
+too; one model loaded once per thread shares one read-only weight buffer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pytest_acl.om.partitions import PartitionType
+from pytest_acl.om.reader import read_model
+from pytest_acl.oracles import device_bytes, execute_and_compare
+
+MODELS = ("mlp", "conv", "multi_io")
+
+
+def threads_for(level: str) -> int:
+    return 2 if level == "quick" else 4
+
+
+def load_sharing_work(acl, acl_models, size_rule: str):
+    """Every model on one user work buffer: sized to the largest need, or to the total."""
+    needs = {m: acl.mdl.query_size(str(acl_models[m].path))[0] for m in MODELS}
+    size = max(needs.values()) if size_rule == "largest" else sum(needs.values())
+    work_ptr, ret = acl.rt.malloc(size, 0)
+    assert ret == 0
+    ids = {}
+    for name in MODELS:
+        model_id, ret = acl.mdl.load_from_file_with_mem(str(acl_models[name].path), work_ptr,
+                                                        size, 0, 0)
+        assert ret == 0, f"{name} refused a shared work buffer of {size} bytes"
+        ids[name] = model_id
+    return work_ptr, ids
+
+
+def release(acl, work_ptr, ids):
+    for model_id in ids.values():
+        assert acl.mdl.unload(model_id) == 0
+    assert acl.rt.free(work_ptr) == 0
+
+
+@pytest.mark.acl_clause("sharing.work_serial_models_share_largest", "sharing.serial_by_lock_for_sync")
+def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_hazards,
+                                               acl_level):
+    work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
+    context, _ = acl.rt.get_context()
+    lock, errors = threading.Lock(), []
+
+    def worker(index: int) -> None:
+        acl.rt.set_context(context)
+        for round_ in range(3):
+            name = MODELS[(index + round_) % len(MODELS)]
+            with lock:
+                try:
+                    entry = acl_models[name]
+                    execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs())
+                except AssertionError as error:
+                    errors.append(f"{name}: {error}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_for(acl_level))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert acl_hazards.new() == []
+    release(acl, work_ptr, ids)
+
+
+@pytest.mark.acl_clause("sharing.work_serial_models_share_largest",
+                        "sharing.serial_by_one_stream_for_async")
+def test_shared_work_async_on_one_stream(acl, acl_device, acl_stream, acl_models, acl_hazards):
+    work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
+    for _ in range(2):
+        for name in MODELS:
+            entry = acl_models[name]
+            execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs(), acl_stream)
+    assert acl_hazards.new() == []
+    release(acl, work_ptr, ids)
+
+
+@pytest.mark.acl_clause("sharing.work_total_size_english_page")
+def test_shared_work_sized_to_the_total(acl, acl_device, acl_models):
+    work_ptr, ids = load_sharing_work(acl, acl_models, "total")
+    for name in MODELS:
+        entry = acl_models[name]
+        execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs())
+    release(acl, work_ptr, ids)
+
+
+@pytest.mark.acl_clause("sharing.weight_same_model_per_thread",
+                        "sharing.weight_not_freed_while_shared",
+                        "with_mem.weights_read_only_during_inference")
+def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_models,
+                                                      acl_hazards, acl_level):
+    entry = acl_models["conv"]
+    _, weight, _ = acl.mdl.query_size(str(entry.path))
+    weight_ptr, _ = acl.rt.malloc(weight, 0)
+    context, _ = acl.rt.get_context()
+    errors, ids = [], []
+    barrier = threading.Barrier(threads_for(acl_level))
+
+    def worker() -> None:
+        acl.rt.set_context(context)
+        model_id, ret = acl.mdl.load_from_file_with_mem(str(entry.path), 0, 0, weight_ptr,
+                                                        weight)
+        if ret:
+            errors.append(f"load returned {ret}")
+            return
+        ids.append(model_id)
+        barrier.wait()
+        try:
+            for _ in range(3):
+                execute_and_compare(acl, model_id, entry.inputs(), entry.outputs())
+        except AssertionError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(threads_for(acl_level))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(set(ids)) == len(threads)
+    weights = read_model(entry.path.read_bytes()).groups[0].find(PartitionType.WEIGHTS_DATA)
+    assert device_bytes(acl, weight_ptr, weight) == bytes(weights.data), \
+        "the shared weight buffer changed during the concurrent executions"
+    for model_id in ids:
+        assert acl.mdl.unload(model_id) == 0
+    assert acl.rt.free(weight_ptr) == 0  # after every sharer unloaded
+    assert acl_hazards.new() == []
