@@ -1,0 +1,171 @@
+"""Bundles: every bundle variant loads every graph index with system and user memory and runs
+the weight-update flow to the reference (graphs share variables); the index range, repeated
+loads, unknown bundles, foreign graphs, init-mode lookups, the query flow and full release."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_acl.constants import (
+    ACL_ERROR_API_NOT_SUPPORT,
+    ACL_ERROR_INVALID_BUNDLE_MODEL_ID,
+    ACL_ERROR_INVALID_PARAM,
+)
+from pytest_acl.om.bundle import read_bundle
+from pytest_acl.oracles import device_used, execute_and_compare, refused
+from pytest_acl.variants import BUNDLE_VARIANTS, SYSTEM_ONLY, USER, Ownership, \
+    load_bundle_graph, open_bundle
+
+INIT_WITH_MEM = [v for v in BUNDLE_VARIANTS if v.family == "bundle_init" and v.with_mem]
+INIT = [v for v in BUNDLE_VARIANTS if v.family == "bundle_init"]
+QUERY_APIS = ("mdl.bundle_create_query_info", "mdl.bundle_query_info_from_file",
+              "mdl.bundle_get_query_model_num", "mdl.bundle_get_var_weight_size",
+              "mdl.bundle_get_size")
+
+
+def _param(variant, ownership=None):
+    clauses = ["bundle.graphs_share_variables", "bundle.graph_count_matches_file",
+               "bundle.unload_releases_everything", "load.outputs_match_reference"]
+    if variant.family == "bundle_init":
+        clauses += ["bundle.bundle_id_from_init"]
+    if variant.with_mem:
+        clauses += ["bundle.load_model_by_index_with_user_memory",
+                    "products.bundle_load_model_with_mem.a2_a3"]
+    label = variant.name + (f"-{ownership.id}" if ownership else "")
+    return pytest.param(variant, ownership or SYSTEM_ONLY[0], id=label,
+                        marks=[pytest.mark.acl_requires(*variant.requires),
+                               pytest.mark.acl_clause(*clauses)])
+
+
+CASES = [_param(v) for v in BUNDLE_VARIANTS if not v.with_mem] + [
+    _param(v, o) for v in INIT_WITH_MEM
+    for o in (Ownership(), Ownership(USER, USER), Ownership(USER, USER, "larger"))]
+
+
+@pytest.mark.parametrize(("variant", "ownership"), CASES)
+def test_every_graph_loads_and_runs_the_weight_update_flow(acl, acl_device, acl_models,
+                                                          variant, ownership):
+    entry = acl_models["bundle3"]
+    before = device_used(acl)
+    bundle, ret = open_bundle(variant, acl, entry, user_variables=ownership.work == USER)
+    assert ret == 0 and bundle.bundle_id != 0
+    try:
+        count = len(read_bundle(entry.path.read_bytes()).models)
+        if variant.family == "bundle_load":
+            assert acl.mdl.bundle_get_model_num(bundle.bundle_id) == (count, 0)
+        for index in range(count):  # var_init writes the variable, infer reads it, ...
+            model_id, ret = load_bundle_graph(variant, bundle, entry, index, ownership)
+            assert ret == 0 and model_id != 0
+            execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index))
+    finally:
+        bundle.release()
+    assert device_used(acl) == before
+
+
+@pytest.mark.acl_clause("bundle.index_range", "bundle.index_out_of_range_code")
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name, marks=pytest.mark.acl_requires(
+    *v.requires)) for v in BUNDLE_VARIANTS])
+@given(beyond=st.one_of(st.integers(0, 16), st.integers(0, 2**64 - 1)))
+def test_index_at_or_beyond_the_count_is_refused(acl, acl_device, acl_models, acl_expect,
+                                                  variant, beyond):
+    entry = acl_models["bundle3"]
+    bundle, ret = open_bundle(variant, acl, entry)
+    assert ret == 0
+    try:
+        index = min(entry.data["graph_count"] + beyond, 2**64 - 1)
+        model_id, ret = load_bundle_graph(variant, bundle, entry, index, SYSTEM_ONLY[0])
+        refused(ret, f"graph index {index} of {entry.data['graph_count']}")
+        assert model_id == 0
+        acl_expect.code(ret, ACL_ERROR_INVALID_PARAM, "bundle.index_out_of_range_code")
+    finally:
+        bundle.release()
+
+
+@pytest.mark.acl_clause("bundle.same_index_twice_new_id", "lifecycle.ids_unique_among_live_models")
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name, marks=pytest.mark.acl_requires(
+    *v.requires)) for v in INIT])
+def test_same_index_twice_gives_two_ids(acl, acl_device, acl_models, acl_expect, variant):
+    entry = acl_models["bundle3"]
+    bundle, _ = open_bundle(variant, acl, entry)
+    try:
+        first, ret1 = load_bundle_graph(variant, bundle, entry, 1, SYSTEM_ONLY[0])
+        second, ret2 = load_bundle_graph(variant, bundle, entry, 1, SYSTEM_ONLY[0])
+        assert ret1 == 0
+        acl_expect.code(ret2, 0, "bundle.same_index_twice_new_id")
+        if ret2 == 0:
+            assert first != second
+    finally:
+        bundle.release()
+
+
+@pytest.mark.acl_clause("bundle.unknown_bundle_refused", "bundle.foreign_model_refused",
+                        "bundle.get_model_id_in_init_mode_not_supported")
+@pytest.mark.acl_requires("mdl.bundle_init_from_file", "mdl.bundle_load_model",
+                          "mdl.bundle_unload_model", "mdl.bundle_load_from_file")
+def test_unknown_bundles_foreign_graphs_and_init_mode_lookups(acl, acl_device, acl_models,
+                                                             acl_expect):
+    path = str(acl_models["bundle3"].path)
+    loaded, _ = acl.mdl.bundle_load_from_file(path)
+    one, _ = acl.mdl.bundle_init_from_file(path, 0, 0)
+    two, _ = acl.mdl.bundle_init_from_file(path, 0, 0)
+    try:
+        unknown = max(loaded, one, two) + 1000
+        num, ret = acl.mdl.bundle_get_model_num(unknown)
+        refused(ret, "bundle_get_model_num of an unknown bundle")
+        acl_expect.code(ret, ACL_ERROR_INVALID_BUNDLE_MODEL_ID, "bundle.unknown_bundle_refused")
+        acl_expect.code(acl.mdl.bundle_unload(unknown), ACL_ERROR_INVALID_BUNDLE_MODEL_ID,
+                        "bundle.unknown_bundle_refused")
+        graph, _ = acl.mdl.bundle_load_model(one, 0)
+        acl_expect.code(acl.mdl.bundle_unload_model(two, graph), ACL_ERROR_INVALID_PARAM,
+                        "bundle.foreign_model_refused")
+        inner, _ = acl.mdl.bundle_get_model_id(loaded, 0)
+        acl_expect.code(acl.mdl.unload(inner), ACL_ERROR_INVALID_PARAM,
+                        "bundle.foreign_model_refused")
+        _, ret = acl.mdl.bundle_get_model_id(one, 0)
+        acl_expect.code(ret, ACL_ERROR_API_NOT_SUPPORT,
+                        "bundle.get_model_id_in_init_mode_not_supported")
+    finally:
+        for bundle_id in (loaded, one, two):
+            acl.mdl.bundle_unload(bundle_id)
+
+
+@pytest.mark.acl_clause("bundle.query_sizes_per_graph", "bundle.load_model_by_index_with_user_memory",
+                        "bundle.graph_count_matches_file", "sharing.work_serial_models_share_largest")
+@pytest.mark.acl_requires(*QUERY_APIS, "mdl.bundle_init_from_file",
+                          "mdl.bundle_load_model_with_mem", "mdl.bundle_unload_model")
+def test_query_flow_with_one_shared_work_buffer(acl, acl_device, acl_stream, acl_models,
+                                                acl_hazards):
+    """query → init with user variables → every graph with exact weights and one work
+    buffer sized to the largest graph → run serially on one stream → unload → free."""
+    entry = acl_models["bundle3"]
+    info = acl.mdl.bundle_create_query_info()
+    assert acl.mdl.bundle_query_info_from_file(str(entry.path), info) == 0
+    count, _ = acl.mdl.bundle_get_query_model_num(info)
+    assert count == len(read_bundle(entry.path.read_bytes()).models)
+    var_size, _ = acl.mdl.bundle_get_var_weight_size(info)
+    sizes = [acl.mdl.bundle_get_size(info, i)[:2] for i in range(count)]
+    acl.mdl.bundle_destroy_query_info(info)
+    buffers = [acl.rt.malloc(var_size, 0)[0]]
+    work = max(w for w, _ in sizes)
+    work_ptr = acl.rt.malloc(work, 0)[0] if work else 0
+    buffers += [work_ptr] if work_ptr else []
+    bundle_id, ret = acl.mdl.bundle_init_from_file(str(entry.path), buffers[0], var_size)
+    assert ret == 0
+    ids = []
+    for index, (_, weight) in enumerate(sizes):
+        weight_ptr = acl.rt.malloc(weight, 0)[0] if weight else 0
+        buffers += [weight_ptr] if weight_ptr else []
+        model_id, ret = acl.mdl.bundle_load_model_with_mem(bundle_id, index, work_ptr, work,
+                                                           weight_ptr, weight)
+        assert ret == 0
+        ids.append(model_id)
+    for index, model_id in enumerate(ids):
+        execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index), acl_stream)
+    for model_id in ids:
+        assert acl.mdl.bundle_unload_model(bundle_id, model_id) == 0
+    assert acl.mdl.bundle_unload(bundle_id) == 0
+    for ptr in buffers:
+        assert acl.rt.free(ptr) == 0
+    assert acl_hazards.new() == []
