@@ -129,3 +129,42 @@ def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_model
         assert acl.mdl.unload(model_id) == 0
     assert acl.rt.free(weight_ptr) == 0  # after every sharer unloaded
     assert acl_hazards.new() == []
+
+
+@pytest.mark.acl_clause("sharing.serial_by_one_stream_for_async",
+                        "runtime.async_copies_in_stream_order")
+def test_async_pipeline_on_one_stream_runs_in_order(acl, acl_device, acl_stream, acl_models,
+                                                    device_memory, host_memory):
+    """Busy stream → input copied in → model → output copied out, all queued on one stream:
+    the model must see the input copied before it and the copy-out must see its output."""
+    import numpy as np
+
+    from pytest_acl.constants import MemcpyKind
+    from pytest_acl.modelio import ModelIO
+
+    entry = acl_models["mlp"]
+    x, y = entry.inputs()["x"], entry.outputs()["y"]
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    assert ret == 0
+    io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)], [y.nbytes])
+    busy_size = 256 << 20
+    busy_src, busy_dst = device_memory(busy_size), device_memory(busy_size)
+    host_x, host_y = host_memory(x.nbytes), host_memory(y.nbytes)
+    host_x.write(x)
+    in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))
+    out_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.out_ds, 0))
+    queued = [
+        acl.rt.memcpy_async(busy_dst.ptr, busy_size, busy_src.ptr, busy_size,
+                            MemcpyKind.ACL_MEMCPY_DEVICE_TO_DEVICE, acl_stream),
+        acl.rt.memcpy_async(in_ptr, x.nbytes, host_x.ptr, x.nbytes,
+                            MemcpyKind.ACL_MEMCPY_HOST_TO_DEVICE, acl_stream),
+        acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, acl_stream),
+        acl.rt.memcpy_async(host_y.ptr, y.nbytes, out_ptr, y.nbytes,
+                            MemcpyKind.ACL_MEMCPY_DEVICE_TO_HOST, acl_stream),
+    ]
+    assert queued == [0, 0, 0, 0]
+    assert acl.rt.synchronize_stream(acl_stream) == 0
+    np.testing.assert_allclose(np.frombuffer(host_y.read(), y.dtype).reshape(y.shape), y,
+                               rtol=1e-4, atol=1e-5)
+    io.release()
+    assert acl.mdl.unload(model_id) == 0

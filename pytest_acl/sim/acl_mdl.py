@@ -328,7 +328,7 @@ class ModelApi:
         defects = self._rt.defects
         if "execute_writes_weight_memory" in defects and model.weight.size:
             view = self._view(model.weight.ptr, 1)
-            view[0] ^= 0x01
+            view[0] = (view[0] + 1) & 0xFF
         if "outputs_perturbed" in defects:
             import numpy as np
 

@@ -32,7 +32,8 @@ DEFECTS = {
                                          "accepted (it loads the last graph)",
     "model_ids_reused": "static model ids restart at the lowest id not in use",
     "unload_leaks_system_memory": "unload does not free the system-managed work memory",
-    "execute_writes_weight_memory": "execution changes one byte of the weight memory",
+    "execute_writes_weight_memory": "each execution increments the first byte of the weight "
+                                    "memory",
     "truncated_model_accepted": "a model shorter than its header says is padded with zeros "
                                 "and loaded",
     "unload_twice_succeeds": "unloading an already unloaded model id returns 0",
