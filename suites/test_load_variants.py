@@ -39,18 +39,40 @@ def _case(variant, ownership):
 CASES = [_case(v, o) for v in MODEL_VARIANTS for o in v.ownerships]
 
 
+@pytest.fixture(params=["default_context", "created_context"])
+def context(request, acl, acl_device):
+    """The context the model lives in: the device's default one, or one created for it."""
+    if request.param == "default_context":
+        yield acl.rt.get_context()[0]
+        return
+    yield request.getfixturevalue("acl_context")
+
+
+@pytest.fixture(params=["sync", "async"])
+def stream(request, acl, context):
+    """None for aclmdlExecute, else a stream (in the test's context) for aclmdlExecuteAsync."""
+    if request.param == "sync":
+        yield None
+        return
+    created, ret = acl.rt.create_stream()
+    assert ret == 0
+    yield created
+    assert acl.rt.destroy_stream(created) == 0
+
+
 @pytest.mark.acl_clause("load.outputs_match_reference", "load.descriptions_agree_across_load_paths",
                         "lifecycle.unload_releases_memory",
                         "context.load_execute_unload_same_context")
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize(("variant", "ownership"), CASES)
-def test_variant_loads_runs_and_unloads(acl, acl_device, acl_models, variant, ownership, model):
+def test_variant_loads_runs_and_unloads(acl, context, stream, acl_models, variant, ownership,
+                                        model):
     entry = acl_models[model]
     before = device_used(acl)
     loaded, ret = load_model(variant, acl, entry, ownership)
     try:
         assert ret == 0 and loaded.model_id != 0, f"{variant.name} returned {ret}"
-        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs())
+        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs(), stream)
         desc = description(acl, loaded.model_id)
         assert [(name, dims, size) for name, dims, size, _ in desc["inputs"]] == [
             (t["name"], tuple(t["shape"]), t["nbytes"]) for t in entry.data["inputs"]]
