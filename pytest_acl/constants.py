@@ -309,6 +309,16 @@ class DataType(enum.IntEnum):
     ACL_BF16 = 27
 
 
+# aclDataType ↔ NumPy dtype name, for the types models and datasets use.
+NUMPY_DTYPE_OF = {DataType.ACL_FLOAT: "float32", DataType.ACL_FLOAT16: "float16",
+                  DataType.ACL_INT8: "int8", DataType.ACL_INT32: "int32",
+                  DataType.ACL_UINT8: "uint8", DataType.ACL_INT16: "int16",
+                  DataType.ACL_UINT16: "uint16", DataType.ACL_UINT32: "uint32",
+                  DataType.ACL_INT64: "int64", DataType.ACL_UINT64: "uint64",
+                  DataType.ACL_DOUBLE: "float64", DataType.ACL_BOOL: "bool"}
+ACL_DTYPE_OF = {name: int(acl_type) for acl_type, name in NUMPY_DTYPE_OF.items()}
+
+
 class Format(enum.IntEnum):
     """aclFormat (acl_base.h, hicann/runtime include/external/acl)."""
 

@@ -15,10 +15,7 @@ from types import ModuleType
 import numpy as np
 
 from pytest_acl.buffers import check, copy_from_device, copy_to_device
-from pytest_acl.constants import Format, MemMallocPolicy
-
-_ACL_DTYPES = {"float32": 0, "float16": 1, "int8": 2, "int32": 3, "uint8": 4, "int16": 6,
-               "uint16": 7, "uint32": 8, "int64": 9, "uint64": 10, "float64": 11, "bool": 12}
+from pytest_acl.constants import ACL_DTYPE_OF, NUMPY_DTYPE_OF, Format, MemMallocPolicy
 
 
 @dataclass
@@ -43,8 +40,9 @@ class ModelIO:
             for index in range(acl.mdl.get_num_outputs(desc)):
                 dims, ret = acl.mdl.get_output_dims(desc, index)
                 check(ret, f"acl.mdl.get_output_dims(desc, {index})")
+                acl_type = acl.mdl.get_output_data_type(desc, index)
                 io.outputs_meta.append((dims["name"], list(dims["dims"]),
-                                        _dtype_name(acl.mdl.get_output_data_type(desc, index))))
+                                        NUMPY_DTYPE_OF.get(acl_type, "uint8")))
             sizes = output_bytes or [acl.mdl.get_output_size_by_index(desc, i)
                                      for i in range(len(io.outputs_meta))]
             io.in_ds = acl.mdl.create_dataset()
@@ -73,7 +71,7 @@ class ModelIO:
         check(ret, "acl.mdl.add_dataset_buffer")
 
     def _describe(self, index: int, array: np.ndarray) -> None:
-        desc = self.acl.create_tensor_desc(_ACL_DTYPES[array.dtype.name], list(array.shape),
+        desc = self.acl.create_tensor_desc(ACL_DTYPE_OF[array.dtype.name], list(array.shape),
                                            Format.ACL_FORMAT_ND)
         self._tensor_descs.append(desc)
         _, ret = self.acl.mdl.set_dataset_tensor_desc(self.in_ds, desc, index)
@@ -118,8 +116,3 @@ class ModelIO:
 
 def _contiguous(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
-
-
-def _dtype_name(acl_type: int) -> str:
-    names = {v: k for k, v in _ACL_DTYPES.items()}
-    return names.get(acl_type, "uint8")

@@ -12,22 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from pytest_acl.constants import AclError, DataType
+from pytest_acl.constants import ACL_DTYPE_OF, NUMPY_DTYPE_OF, AclError, DataType
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
 
 E = AclError
-# aclDataType ↔ NumPy (acl_base.h values, constants.DataType)
-NUMPY_OF = {DataType.ACL_FLOAT: "<f4", DataType.ACL_FLOAT16: "<f2", DataType.ACL_INT8: "|i1",
-            DataType.ACL_INT32: "<i4", DataType.ACL_UINT8: "|u1", DataType.ACL_INT16: "<i2",
-            DataType.ACL_UINT16: "<u2", DataType.ACL_UINT32: "<u4", DataType.ACL_INT64: "<i8",
-            DataType.ACL_UINT64: "<u8", DataType.ACL_DOUBLE: "<f8", DataType.ACL_BOOL: "|b1"}
-ACL_OF = {np.dtype(v).str: int(k) for k, v in NUMPY_OF.items()}
-
-
 def acl_data_type(numpy_dtype: str) -> int:
-    return ACL_OF.get(np.dtype(numpy_dtype).str, DataType.ACL_DT_UNDEFINED)
+    return ACL_DTYPE_OF.get(np.dtype(numpy_dtype).name, DataType.ACL_DT_UNDEFINED)
 
 
 @dataclass
@@ -38,7 +30,7 @@ class TensorDesc:
 
     @property
     def size(self) -> int:
-        dtype = NUMPY_OF.get(self.data_type)
+        dtype = NUMPY_DTYPE_OF.get(self.data_type)
         if dtype is None or any(d < 0 for d in self.dims):
             return 0
         return int(np.prod(self.dims, dtype=np.int64)) * np.dtype(dtype).itemsize

@@ -20,6 +20,7 @@ from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
 from pytest_acl.sim.sanitizer import HazardWarning
 from pytest_acl.sim.devmem import real_size
+from pytest_acl.variants import MODEL_VARIANTS, SYSTEM, USER, Ownership, load_model
 
 STATIC = ["mlp", "conv", "noweights", "multi_io"]
 
@@ -49,69 +50,30 @@ def run_and_compare(acl, model_id, entry: ModelEntry) -> None:
         io.release()
 
 
-class Loader:
-    """One way to load: (file|mem) × (work, weight) each user- or system-managed."""
-
-    def __init__(self, acl, source: str, work: str, weight: str) -> None:
-        self.acl, self.source, self.work, self.weight = acl, source, work, weight
-        self.user = []
-
-    def load(self, entry: ModelEntry) -> tuple[int, int]:
-        acl = self.acl
-        data = model_bytes(entry)
-        ptr = acl.util.bytes_to_ptr(data)
-        if self.work == self.weight == "system":
-            if self.source == "file":
-                return acl.mdl.load_from_file(str(entry.path))
-            return acl.mdl.load_from_mem(ptr, len(data))
-        work_size, weight_size, ret = acl.mdl.query_size(str(entry.path))
-        assert ret == 0
-        args = []
-        for owner, size in ((self.work, work_size), (self.weight, weight_size)):
-            if owner == "user" and size:
-                buffer, ret = acl.rt.malloc(size, 0)
-                assert ret == 0
-                self.user.append(buffer)
-                args += [buffer, size]
-            else:
-                args += [0, 12345]  # NULL pointer: the size is ignored (§5.4)
-        if self.source == "file":
-            return acl.mdl.load_from_file_with_mem(str(entry.path), *args)
-        self._keep = data
-        return acl.mdl.load_from_mem_with_mem(ptr, len(data), *args)
-
-    def free(self) -> None:
-        for buffer in self.user:
-            assert self.acl.rt.free(buffer) == 0
-
-
-LOADERS = [(source, work, weight) for source in ("file", "mem")
-           for work in ("system", "user") for weight in ("system", "user")]
+CASES = [(variant, ownership) for variant in MODEL_VARIANTS if variant.family == "model"
+         for ownership in variant.ownerships]
 
 
 @pytest.mark.parametrize("name", STATIC)
-@pytest.mark.parametrize(("source", "work", "weight"), LOADERS,
-                         ids=[f"{s}-work_{w}-weight_{g}" for s, w, g in LOADERS])
-def test_every_load_path_runs_the_model_correctly(sim_acl, catalog, name, source, work, weight):
+@pytest.mark.parametrize(("variant", "ownership"), CASES,
+                         ids=[f"{v.name}-{o.id}" for v, o in CASES])
+def test_every_load_path_runs_the_model_correctly(sim_acl, catalog, name, variant, ownership):
     acl, entry = sim_acl, catalog(name)
-    loader = Loader(acl, source, work, weight)
     before = used(acl)
-    model_id, ret = loader.load(entry)
-    assert ret == 0 and model_id > 0
-    run_and_compare(acl, model_id, entry)
-    assert acl.mdl.unload(model_id) == 0
-    loader.free()
+    loaded, ret = load_model(variant, acl, entry, ownership)
+    assert ret == 0 and loaded.model_id > 0
+    run_and_compare(acl, loaded.model_id, entry)
+    loaded.release()
     assert used(acl) == before
 
 
 def test_bigweights_loads_from_memory_with_user_weights(sim_acl, catalog):
     acl, entry = sim_acl, catalog("bigweights")
-    loader = Loader(acl, "mem", "system", "user")
-    model_id, ret = loader.load(entry)
+    variant = next(v for v in MODEL_VARIANTS if v.name == "mem_with_mem")
+    loaded, ret = load_model(variant, acl, entry, Ownership(SYSTEM, USER))
     assert ret == 0
-    run_and_compare(acl, model_id, entry)
-    assert acl.mdl.unload(model_id) == 0
-    loader.free()
+    run_and_compare(acl, loaded.model_id, entry)
+    loaded.release()
 
 
 def test_system_managed_load_takes_the_queried_memory_and_unload_returns_it(sim_acl, catalog):
