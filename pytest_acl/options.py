@@ -114,6 +114,8 @@ OPTIONS = (
     OptionSpec("level", "quick: few hypothesis examples and threads, not valid for "
                "qualification; full: the qualification run", "quick", parse_level,
                "{quick,full}"),
+    OptionSpec("report-dir", "Directory the run's results go to (a sub-directory per run)",
+               "reports", lambda text: Path(text.strip() or "reports"), "DIR"),
     OptionSpec("strict-codes", "Fail on behaviour drift (an error code that differs from the "
                "reference implementation's) instead of reporting it as DRIFT", "no",
                parse_bool, "", is_flag=True),

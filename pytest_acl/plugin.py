@@ -43,6 +43,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_acl.drift import DriftReporting
 
     config.pluginmanager.register(DriftReporting(settings["strict-codes"].value), "acl-drift")
+    if workerinput is None and not config.option.collectonly:
+        from pytest_acl.results.writer import ResultWriter, new_run_id
+
+        directory = settings["report-dir"].value
+        if not directory.is_absolute():
+            directory = config.rootpath / directory
+        config.pluginmanager.register(ResultWriter(config, directory / new_run_id()),
+                                      "acl-results")
     if config.pluginmanager.hasplugin("hypothesispytest"):
         from pytest_acl.profiles import register_profiles
 
@@ -61,8 +69,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from pytest_acl.results.properties import add_collection_properties
+
     for item in items:
         markers.validate(item)
+        add_collection_properties(item)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from pytest_acl.results.properties import add_run_properties
+
+    state = get_state(item.config)
+    add_run_properties(item, state.device_id, state.worker_id)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -1,0 +1,1 @@
+"""Run results: one JSON record per test, streamed to ``results.jsonl``, and views on them."""

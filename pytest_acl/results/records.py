@@ -1,0 +1,89 @@
+"""What one test's result record holds, and the outcome taxonomy.
+
+Outcomes beyond pass/fail/skip (DESIGN.md "Results"): ``not_supported`` (the backend or SoC
+lacks the API — an applicability skip, not a defect), ``known_fail`` (an expected failure:
+an xfail or an expectation entry), ``xpass`` (an expected failure passed), ``drift`` (an
+observed-level mismatch), ``error`` (setup/teardown, i.e. infrastructure), and ``crash`` /
+``timeout`` for records written by a supervising runner.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+OUTCOMES = ("pass", "fail", "skip", "not_supported", "known_fail", "waived", "xpass",
+            "drift", "error", "crash", "timeout")
+FAILING = {"fail", "error", "crash", "timeout", "xpass"}
+NOT_SUPPORTED_REASONS = ("not exposed by this backend", "does not match acl_soc")
+_XDIST_GROUP = re.compile(r"@[^\]]*$")
+PROPERTY_PREFIX = "acl."
+
+
+def base_nodeid(nodeid: str) -> str:
+    """The node id without an xdist ``@group`` suffix, so runs compare by test."""
+    return _XDIST_GROUP.sub("", nodeid) if "]" in nodeid or "@" in nodeid else nodeid
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
+    """(outcome, message) from a test's setup/call/teardown reports."""
+    setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("teardown")
+    for report in (setup, call):
+        if report is not None and report.skipped:
+            if hasattr(report, "wasxfail"):
+                return "known_fail", str(report.wasxfail)
+            reason = _skip_reason(report)
+            if any(marker in reason for marker in NOT_SUPPORTED_REASONS):
+                return "not_supported", reason
+            return "skip", reason
+    if setup is not None and setup.failed:
+        return "error", str(setup.longreprtext)[-2000:]
+    if call is not None:
+        if call.failed:
+            return "fail", str(call.longreprtext)[-2000:]
+        if hasattr(call, "wasxfail"):
+            return "xpass", str(call.wasxfail)
+        drift = dict(call.user_properties).get("acl.drift")
+        if drift:
+            return "drift", drift
+    if teardown is not None and teardown.failed:
+        return "error", str(teardown.longreprtext)[-2000:]
+    return "pass", ""
+
+
+def properties(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
+    """The ``acl.*`` user properties the worker attached (clauses, axes, device, …)."""
+    found: dict[str, Any] = {}
+    for report in phases.values():
+        for name, value in report.user_properties:
+            if name.startswith(PROPERTY_PREFIX):
+                found[name.removeprefix(PROPERTY_PREFIX)] = value
+    return found
+
+
+def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
+    any_report = next(iter(phases.values()))
+    outcome, message = outcome_of(phases)
+    props = properties(phases)
+    return {
+        "type": "test",
+        "nodeid": base_nodeid(any_report.nodeid),
+        "outcome": outcome,
+        "message": message,
+        "clauses": props.get("clauses", "").split(",") if props.get("clauses") else [],
+        "axes": props.get("axes", {}),
+        "codes": props.get("codes", []),
+        "timings": props.get("timings", {}),
+        "device": props.get("device"),
+        "worker": props.get("worker", "main"),
+        "duration": round(sum(r.duration for r in phases.values()), 6),
+    }

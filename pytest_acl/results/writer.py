@@ -1,0 +1,105 @@
+"""Streams result records to ``<report dir>/<run id>/results.jsonl`` as tests finish.
+
+Only the controller writes (under xdist the workers' reports arrive at the controller), one
+line per test, flushed at once — so a run killed halfway leaves a valid file of everything
+that finished. The first line is a header (environment fingerprint), the last a summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_acl import __version__
+from pytest_acl.results.records import base_nodeid, record
+
+RESULTS_FILE = "results.jsonl"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def _npu_smi() -> str | None:
+    try:
+        result = subprocess.run(["npu-smi", "info"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+class ResultWriter:
+    """Controller-side plugin: header at session start, a record per test, a summary."""
+
+    def __init__(self, config: pytest.Config, directory: Path) -> None:
+        self.config = config
+        self.directory = directory
+        self.path = directory / RESULTS_FILE
+        self._phases: dict[str, dict[str, pytest.TestReport]] = {}
+        self._counts: dict[str, int] = {}
+        self._stream = None
+
+    def _write(self, data: dict[str, Any]) -> None:
+        assert self._stream is not None
+        self._stream.write(json.dumps(data, sort_keys=True, default=str) + "\n")
+        self._stream.flush()
+
+    def header(self) -> dict[str, Any]:
+        from pytest_acl.state import get_state
+
+        state = get_state(self.config)
+        backend = state.backend()
+        return {
+            "type": "header", "run_id": self.directory.name, "started": time.time(),
+            "backend": backend.name, "backend_version": backend.version,
+            "soc": backend.static_soc, "devices": list(state.settings["devices"].value),
+            "hbm_bytes": backend.extra.get("hbm_bytes"), "npu_smi": _npu_smi(),
+            "suite_version": __version__, "git_commit": _git_commit(self.config.rootpath),
+            "python": platform.python_version(), "host": platform.node(),
+            "level": state.settings["level"].value,
+            "options": {name: {"value": setting.value, "source": setting.source}
+                        for name, setting in state.settings.items()},
+            "args": list(self.config.invocation_params.args),
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._stream = self.path.open("w", encoding="utf-8")
+        self._write(self.header())
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        nodeid = base_nodeid(report.nodeid)
+        phases = self._phases.setdefault(nodeid, {})
+        phases[report.when] = report
+        if report.when == "teardown":
+            result = record(self._phases.pop(nodeid))
+            self._counts[result["outcome"]] = self._counts.get(result["outcome"], 0) + 1
+            self._write(result)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self._stream is None:
+            return
+        self._write({"type": "summary", "finished": time.time(), "exitstatus": int(exitstatus),
+                     "counts": dict(sorted(self._counts.items()))})
+        self._stream.close()
+        self._stream = None
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        terminalreporter.write_line(f"acl results: {self.path}")
