@@ -76,6 +76,25 @@ def _models_inspect(args: argparse.Namespace) -> int:
     return worst
 
 
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from pytest_acl.results.compare import RunNotFound, compare, load_run, markdown
+
+    try:
+        _, base = load_run(Path(args.base))
+        _, new = load_run(Path(args.new))
+    except (RunNotFound, ValueError) as exc:
+        print(f"pytest-acl compare: {exc}", file=sys.stderr)
+        return 2
+    comparison = compare(base, new)
+    if args.format == "json":
+        print(json.dumps(comparison.as_dict(), indent=2, sort_keys=True))
+    else:
+        print(markdown(comparison, args.base, args.new))
+    return comparison.exit_status(args.fail_on)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-acl", description="AscendCL conformance tooling (pytest-acl).")
@@ -110,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "and which aclError a loader returns. Exit status 1 if any is invalid.")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.set_defaults(handler=_models_inspect)
+
+    comparing = commands.add_parser(
+        "compare", help="compare two runs: new failures, fixes, changed codes and times",
+        description="Compare the results of two runs (run directories or results.jsonl "
+                    "files). Exit status 1 when the comparison finds what --fail-on names, "
+                    "2 when a run cannot be read.")
+    comparing.add_argument("base", help="the reference run")
+    comparing.add_argument("new", help="the run to judge")
+    comparing.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    comparing.add_argument("--fail-on", choices=("regressions", "changes", "never"),
+                           default="regressions",
+                           help="what makes the exit status 1 (default: regressions)")
+    comparing.set_defaults(handler=_compare)
     return parser
 
 

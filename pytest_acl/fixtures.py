@@ -200,6 +200,26 @@ def acl_models(pytestconfig: pytest.Config, acl_backend: Backend,
 
 
 @pytest.fixture(autouse=True)
+def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Record the test's non-zero aclErrors and load/execute/unload times for its result."""
+    state = get_state(request.config)
+    backend = state._backend
+    if backend is None:
+        yield
+        return
+    from pytest_acl.results.calls import start_log
+
+    stop = start_log(backend.module)
+    yield
+    log = stop()
+    if log is not None:
+        if log.codes:
+            request.node.user_properties.append(("acl.codes", log.codes))
+        if log.timings:
+            request.node.user_properties.append(("acl.timings", log.timings))
+
+
+@pytest.fixture(autouse=True)
 def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
     """Apply ``acl_requires``, ``acl_soc`` and ``acl_leak_check`` to the running test."""
     node = request.node

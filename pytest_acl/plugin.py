@@ -10,6 +10,7 @@ import pytest
 
 from pytest_acl import markers, options
 from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
+    _acl_call_log,
     _acl_device_session,
     _acl_markers,
     acl,

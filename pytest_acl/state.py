@@ -29,11 +29,15 @@ class PluginState:
         """The backend, imported on first use; a UsageError says why it cannot be used."""
         if self._backend is None:
             try:
-                self._backend = load_backend(self.backend_name)
+                backend = load_backend(self.backend_name)
             except BackendUnavailable as exc:
                 source = self.settings["backend"].source
                 raise pytest.UsageError(f"--acl-backend {self.backend_name} (from {source}): "
                                         f"{exc}") from None
+            from pytest_acl.results.calls import RecordingAcl
+
+            backend.module = RecordingAcl(backend.module)  # codes and timings per test
+            self._backend = backend
         return self._backend
 
 

@@ -1,0 +1,100 @@
+"""What a test did through the backend: every non-zero aclError it saw (with the function
+and the code's name) and the time spent loading, executing and unloading models.
+
+The backend module is wrapped once (``RecordingAcl``); each test gets a fresh log. The
+wrapper is transparent — attributes it does not wrap pass through — so the same suite runs
+on every backend and a program cannot tell it apart from the module underneath.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+from pytest_acl.constants import error_name
+
+TIMED = ("load", "execute", "unload", "bundle_load", "bundle_init", "bundle_unload")
+
+
+def _ret_of(name: str, result: Any) -> int | None:
+    """The aclError a call returned: the last element of a tuple, or a plain int — except
+    for pyACL's value getters and creators, whose plain int is a count, size or handle."""
+    if isinstance(result, bool):
+        return None
+    if isinstance(result, int):
+        is_value = name.startswith(("create_", "get_")) and name != "get_desc"
+        return None if is_value else result
+    if isinstance(result, tuple) and result and isinstance(result[-1], int):
+        return result[-1]
+    return None
+
+
+class CallLog:
+    def __init__(self) -> None:
+        self.codes: list[dict[str, Any]] = []
+        self.timings: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, function: str, ret: int | None, seconds: float, family: str | None) -> None:
+        with self._lock:
+            if ret:
+                self.codes.append({"function": function, "code": ret, "name": error_name(ret)})
+            if family:
+                self.timings[family] = round(self.timings.get(family, 0.0) + seconds, 6)
+
+
+class _Namespace(types.ModuleType):
+    """A submodule (acl.rt, acl.mdl, …) whose functions report to the current log."""
+
+    def __init__(self, target: Any, prefix: str, owner: RecordingAcl) -> None:
+        super().__init__(getattr(target, "__name__", prefix))
+        self._target, self._prefix, self._owner = target, prefix, owner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value) or isinstance(value, types.ModuleType):
+            return value
+        function = f"{self._prefix}.{name}"
+        family = next((f for f in TIMED if name.startswith(f)), None)
+        owner = self._owner
+
+        def recorded(*args: Any) -> Any:
+            start = time.perf_counter()
+            result = value(*args)
+            log = owner.log
+            if log is not None:
+                log.add(function, _ret_of(name, result), time.perf_counter() - start, family)
+            return result
+
+        return recorded
+
+
+class RecordingAcl(types.ModuleType):
+    """The backend module, with ``rt``/``mdl`` calls reported to ``log`` (when set)."""
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(getattr(module, "__name__", "acl"))
+        self._module = module
+        self.log: CallLog | None = None
+        for name in ("rt", "mdl"):
+            if hasattr(module, name):
+                setattr(self, name, _Namespace(getattr(module, name), f"acl.{name}", self))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def start_log(module: Any) -> Callable[[], CallLog | None]:
+    """Give ``module`` (if it records) a fresh log; return a function that detaches it."""
+    if not isinstance(module, RecordingAcl):
+        return lambda: None
+    log = module.log = CallLog()
+
+    def stop() -> CallLog:
+        module.log = None
+        return log
+
+    return stop

@@ -1,0 +1,95 @@
+"""``pytest-acl compare``: a clean simulator run against one with a defect switched on
+reports exactly the tests that changed, with their codes, and exits as documented."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_acl.results.compare import compare, load_run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(sys.executable).with_name("pytest-acl")
+
+
+def run_suite(out: Path, model_dir: Path, defect: str = "") -> Path:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ACL_")}
+    if defect:
+        env["PYTEST_ACL_SIM_DEFECTS"] = defect
+    subprocess.run([sys.executable, "-m", "pytest", "suites/test_lifecycle.py",
+                    "suites/test_user_memory.py", "-q", "-p", "no:cacheprovider",
+                    "--acl-model-dir", str(model_dir), "--acl-report-dir", str(out)],
+                   cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    (run,) = list(out.iterdir())
+    return run
+
+
+@pytest.fixture(scope="module")
+def runs(built_catalog, tmp_path_factory):
+    model_dir = built_catalog[0]
+    clean = run_suite(tmp_path_factory.mktemp("clean"), model_dir)
+    broken = run_suite(tmp_path_factory.mktemp("broken"), model_dir, "weight_size_check_skipped")
+    return clean, broken
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SCRIPT), "compare", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_exactly_the_tests_that_changed_with_codes(runs):
+    clean, broken = runs
+    result = compare(load_run(clean)[1], load_run(broken)[1])
+    assert [c["nodeid"] for c in result.new_failures] == [
+        "suites/test_user_memory.py::test_too_small_weight_buffer_is_refused[1]",
+        "suites/test_user_memory.py::test_too_small_weight_buffer_is_refused[32]"]
+    assert result.fixes == result.changed == result.added == result.removed == []
+    assert {c["nodeid"] for c in result.codes} == {c["nodeid"] for c in result.new_failures}
+    assert all(c["base"] == [145000] and c["new"] == [] for c in result.codes)
+
+
+def test_markdown_and_exit_status(runs):
+    clean, broken = runs
+    result = cli(str(clean), str(broken))
+    assert result.returncode == 1
+    assert "**2 regression(s)**" in result.stdout
+    assert "test_too_small_weight_buffer_is_refused[1]` | pass | fail |" in result.stdout
+    assert cli(str(clean), str(broken), "--fail-on", "never").returncode == 0
+    assert cli(str(clean), str(clean)).returncode == 0
+
+
+def test_json_output_and_the_reverse_direction(runs):
+    clean, broken = runs
+    result = cli(str(broken / "results.jsonl"), str(clean), "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 0  # fixes are not regressions
+    assert len(data["fixes"]) == 2 and data["regressions"] == 0
+    assert cli(str(broken), str(clean), "--fail-on", "changes").returncode == 1
+
+
+def test_an_unreadable_run_is_exit_2(tmp_path):
+    result = cli(str(tmp_path), str(tmp_path))
+    assert result.returncode == 2 and "no results.jsonl" in result.stderr
+
+
+def test_removed_tests_are_regressions():
+    base = {"a": {"nodeid": "a", "outcome": "pass"}, "b": {"nodeid": "b", "outcome": "pass"}}
+    new = {"a": {"nodeid": "a", "outcome": "pass"}}
+    result = compare(base, new)
+    assert result.removed == ["b"] and result.exit_status("regressions") == 1
+
+
+def test_uniform_slowdowns_are_not_flagged_but_an_outlier_is():
+    def run(factor_for_c: float) -> dict:
+        return {name: {"nodeid": name, "outcome": "pass",
+                       "timings": {"load": t * (factor_for_c if name == "c" else 1.1)}}
+                for name, t in (("a", 0.2), ("b", 0.3), ("c", 0.2), ("d", 0.25))}
+    base = {k: {**v, "timings": {"load": v["timings"]["load"] / 1.1}} for k, v in run(1).items()}
+    assert compare(base, run(1.0)).slower == []
+    slower = compare(base, run(5.0)).slower
+    assert [s["nodeid"] for s in slower] == ["c (load)"]
