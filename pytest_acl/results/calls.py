@@ -52,8 +52,20 @@ class _Namespace(types.ModuleType):
     def __init__(self, target: Any, prefix: str, owner: RecordingAcl) -> None:
         super().__init__(getattr(target, "__name__", prefix))
         self._target, self._prefix, self._owner = target, prefix, owner
+        self._hidden: set[str] = set()
+
+    def __delattr__(self, name: str) -> None:
+        """Deleting an API (as a conftest may, to mimic an older pyACL) hides it here."""
+        if name in self.__dict__:
+            super().__delattr__(name)
+        elif hasattr(self._target, name):
+            self._hidden.add(name)
+        else:
+            raise AttributeError(name)
 
     def __getattr__(self, name: str) -> Any:
+        if name in self.__dict__.get("_hidden", ()):
+            raise AttributeError(f"{self._prefix} has no attribute {name!r}")
         value = getattr(self._target, name)
         if not callable(value) or isinstance(value, types.ModuleType):
             return value

@@ -45,11 +45,13 @@ def test_requires_memcpy():
 PYACL_TESTS = REQUIRES_TESTS + """
 import numpy as np
 
-def test_module_is_the_stand_in_behind_a_counting_proxy(acl, acl_backend):
+def test_module_is_the_stand_in_behind_counting_and_recording_proxies(acl, acl_backend):
     import acl as real
     assert acl_backend.name == "pyacl"
-    assert acl.init == real.init and acl.mdl is real.mdl
-    assert acl.rt is not real.rt and acl.rt.malloc == real.rt.malloc
+    assert acl.init == real.init and acl.util is real.util
+    assert acl.rt is not real.rt and acl.mdl is not real.mdl  # calls are recorded per test
+    dataset = acl.mdl.create_dataset()
+    assert dataset != 0 and real.mdl.destroy_dataset(dataset) == 0
     assert not hasattr(acl.rt, "memset")
 
 def test_fixtures(acl, acl_device, acl_context, acl_stream, device_memory, host_memory):
