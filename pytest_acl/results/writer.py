@@ -53,6 +53,7 @@ class ResultWriter:
         self.path = directory / RESULTS_FILE
         self._phases: dict[str, dict[str, pytest.TestReport]] = {}
         self._counts: dict[str, int] = {}
+        self.records: list[dict[str, Any]] = []
         self._stream = None
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -91,6 +92,7 @@ class ResultWriter:
         if report.when == "teardown":
             result = record(self._phases.pop(nodeid))
             self._counts[result["outcome"]] = self._counts.get(result["outcome"], 0) + 1
+            self.records.append(result)
             self._write(result)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -102,4 +104,11 @@ class ResultWriter:
         self._stream = None
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        from pytest_acl.results.matrix import render
+
+        lines = render([r for r in self.records if r.get("clauses")])
+        if lines:
+            terminalreporter.section("acl conformance matrix")
+            for line in lines:
+                terminalreporter.write_line(line)
         terminalreporter.write_line(f"acl results: {self.path}")

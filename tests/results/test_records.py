@@ -143,3 +143,14 @@ def test_xdist_group_suffixes_are_stripped():
     assert base_nodeid("suites/a.py::test_x[p1]@gpu") == "suites/a.py::test_x[p1]"
     assert base_nodeid("suites/a.py::test_y@grp") == "suites/a.py::test_y"
     assert base_nodeid("suites/a.py::test_z[a@b]") == "suites/a.py::test_z[a@b]"
+
+
+def test_terminal_matrix_counts_outcomes_and_lists_failing_clauses(suite):
+    result = suite.runpytest(*INNER, "--acl-report-dir", "out")
+    result.stdout.fnmatch_lines([
+        "family  variant   pass   fail  drift",
+        "demo    -            1      1      1",
+        "failing clauses (first failing test):",
+        "  demo.must: test_demo.py::test_fail [[]fail[]]",
+        "  demo.observed: test_demo.py::test_drift [[]drift[]]",
+    ])
