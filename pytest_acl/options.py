@@ -116,6 +116,11 @@ OPTIONS = (
                "{quick,full}"),
     OptionSpec("report-dir", "Directory the run's results go to (a sub-directory per run)",
                "reports", lambda text: Path(text.strip() or "reports"), "DIR"),
+    OptionSpec("expectations", "TOML file of known failures (expectation entries scoped by "
+               "SoC and CANN version, with reason, bug and expiry)", "",
+               lambda text: Path(text).expanduser() if text.strip() else None, "FILE"),
+    OptionSpec("strict-expectations", "Fail the run on expired entries, entries that match "
+               "nothing, and expected failures that pass", "no", parse_bool, "", is_flag=True),
     OptionSpec("strict-codes", "Fail on behaviour drift (an error code that differs from the "
                "reference implementation's) instead of reporting it as DRIFT", "no",
                parse_bool, "", is_flag=True),

@@ -52,6 +52,14 @@ def pytest_configure(config: pytest.Config) -> None:
             directory = config.rootpath / directory
         config.pluginmanager.register(ResultWriter(config, directory / new_run_id()),
                                       "acl-results")
+    if settings["expectations"].value is not None:
+        from pytest_acl.results.expectations import ExpectationsPlugin, load
+
+        entries = load(settings["expectations"].value)
+        backend = get_state(config).backend()
+        config.pluginmanager.register(ExpectationsPlugin(
+            entries, settings["strict-expectations"].value, backend.static_soc,
+            backend.extra.get("cann_version")), "acl-expectations")
     if config.pluginmanager.hasplugin("hypothesispytest"):
         from pytest_acl.profiles import register_profiles
 

@@ -19,4 +19,6 @@ def load() -> Backend:
         name="sim", module=simulator.acl,
         version=f"pytest-acl simulator {__version__} (ACL interface {major}.{minor}.{patch})",
         static_soc=config.soc_name, snapshot=simulator.live_counts,
-        extra={"devices": config.device_count, "hbm_bytes": config.hbm_bytes})
+        extra={"devices": config.device_count, "hbm_bytes": config.hbm_bytes,
+               # The simulator implements the CANN 9.0 API surface (bundle family included).
+               "cann_version": "9.0.0"})

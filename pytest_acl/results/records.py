@@ -40,7 +40,8 @@ def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
     for report in (setup, call):
         if report is not None and report.skipped:
             if hasattr(report, "wasxfail"):
-                return "known_fail", str(report.wasxfail)
+                waived = ("acl.expectation", "waived") in report.user_properties
+                return ("waived" if waived else "known_fail"), str(report.wasxfail)
             reason = _skip_reason(report)
             if any(marker in reason for marker in NOT_SUPPORTED_REASONS):
                 return "not_supported", reason
