@@ -153,7 +153,7 @@ def test_strict_mode_fails_a_green_run_with_stale_entries(pytester):
     """))
     relaxed = pytester.runpytest(*INNER, "--acl-expectations", "expect.toml")
     assert relaxed.ret == pytest.ExitCode.OK
-    relaxed.stdout.fnmatch_lines(["matches nothing: line 2: test_*.py::test_gone (stale)"])
+    relaxed.stdout.fnmatch_lines(["matches nothing: line 1: test_*.py::test_gone (stale)"])
     strict = pytester.runpytest(*INNER, "--acl-expectations", "expect.toml",
                                 "--acl-strict-expectations")
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
