@@ -3,6 +3,7 @@ workers to the controller, and appear in JUnit XML): clauses, variant axes, devi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -33,12 +34,15 @@ def axes_of(item: pytest.Item) -> dict[str, Any]:
 
 
 def add_collection_properties(item: pytest.Item) -> None:
+    """Clauses and axes as plain strings, so JUnit XML carries them as readable properties."""
     clauses = markers.clause_ids(item)
     if clauses:
         item.user_properties.append(("acl.clauses", ",".join(clauses)))
     axes = axes_of(item)
     if axes:
-        item.user_properties.append(("acl.axes", axes))
+        item.user_properties.append(("acl.axes", json.dumps(axes, sort_keys=True)))
+        if "variant" in axes:
+            item.user_properties.append(("acl.variant", str(axes["variant"])))
 
 
 def add_run_properties(item: pytest.Item, device: int, worker: str | None) -> None:

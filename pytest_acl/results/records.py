@@ -9,6 +9,7 @@ observed-level mismatch), ``error`` (setup/teardown, i.e. infrastructure), and `
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -81,7 +82,8 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "outcome": outcome,
         "message": message,
         "clauses": props.get("clauses", "").split(",") if props.get("clauses") else [],
-        "axes": props.get("axes", {}),
+        "axes": json.loads(props["axes"]) if isinstance(props.get("axes"), str)
+        else props.get("axes", {}),
         "codes": props.get("codes", []),
         "timings": props.get("timings", {}),
         "device": props.get("device"),

@@ -154,3 +154,25 @@ def test_terminal_matrix_counts_outcomes_and_lists_failing_clauses(suite):
         "  demo.must: test_demo.py::test_fail [[]fail[]]",
         "  demo.observed: test_demo.py::test_drift [[]drift[]]",
     ])
+
+
+def test_junit_xml_carries_clauses_and_variant(pytester):
+    import xml.etree.ElementTree as ElementTree
+
+    pytester.makepyfile("""
+        import pytest
+
+        class V:
+            name, family = "file_with_mem", "model"
+
+        @pytest.mark.acl_clause("demo.clause")
+        @pytest.mark.parametrize("variant", [V()], ids=["file_with_mem"])
+        def test_x(variant):
+            pass
+    """)
+    pytester.runpytest(*INNER, "--junitxml", "junit.xml")
+    case = next(ElementTree.parse(pytester.path / "junit.xml").getroot().iter("testcase"))
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props["acl.clauses"] == "demo.clause"
+    assert props["acl.variant"] == "file_with_mem"
+    assert json.loads(props["acl.axes"]) == {"variant": "file_with_mem"}
