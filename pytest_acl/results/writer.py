@@ -102,6 +102,23 @@ class ResultWriter:
                      "counts": dict(sorted(self._counts.items()))})
         self._stream.close()
         self._stream = None
+        self.write_html()
+
+    def _clauses(self) -> dict:
+        from pytest_acl.clauses import load_clauses
+
+        for candidate in (self.config.rootpath / "suites" / "clauses.toml",
+                          self.config.rootpath / "clauses.toml"):
+            if candidate.is_file():
+                return load_clauses(candidate)
+        return {}
+
+    def write_html(self) -> None:
+        from pytest_acl.results.html import render
+
+        header = json.loads(self.path.read_text(encoding="utf-8").splitlines()[0])
+        (self.directory / "report.html").write_text(
+            render(header, self.records, self._clauses()), encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         from pytest_acl.results.matrix import render
