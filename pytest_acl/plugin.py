@@ -60,6 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ExpectationsPlugin(
             entries, settings["strict-expectations"].value, backend.static_soc,
             backend.extra.get("cann_version")), "acl-expectations")
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    if allure_dir and config.pluginmanager.hasplugin("allure_pytest"):
+        from pytest_acl.results.allure_glue import AllureIntegration
+
+        config.pluginmanager.register(AllureIntegration(config, allure_dir), "acl-allure")
     if config.pluginmanager.hasplugin("hypothesispytest"):
         from pytest_acl.profiles import register_profiles
 
