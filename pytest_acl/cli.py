@@ -95,6 +95,41 @@ def _compare(args: argparse.Namespace) -> int:
     return comparison.exit_status(args.fail_on)
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from pytest_acl.clauses import load_clauses
+    from pytest_acl.results.compare import RunNotFound
+    from pytest_acl.results.html import render
+    from pytest_acl.results.merge import merge
+
+    try:
+        header, records = merge([Path(run) for run in args.runs], Path(args.out))
+    except (RunNotFound, ValueError) as exc:
+        print(f"pytest-acl merge: {exc}", file=sys.stderr)
+        return 2
+    catalog = Path(args.clauses)
+    clauses = load_clauses(catalog) if catalog.is_file() else {}
+    (Path(args.out) / "report.html").write_text(render(header, records, clauses))
+    print(f"merged {len(args.runs)} runs ({len(records)} records) into {args.out}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from pytest_acl.results.compare import RunNotFound
+    from pytest_acl.results.qualification import verify
+
+    try:
+        verdict = verify(Path(args.run))
+    except (RunNotFound, ValueError) as exc:
+        print(f"pytest-acl verify: {exc}", file=sys.stderr)
+        return 2
+    print(f"verdict: {verdict.verdict}")
+    for problem in verdict.problems:
+        print(f"  problem: {problem}")
+    for failure in verdict.failures:
+        print(f"  failed: {failure}")
+    return verdict.exit_status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-acl", description="AscendCL conformance tooling (pytest-acl).")
@@ -142,6 +177,25 @@ def build_parser() -> argparse.ArgumentParser:
                            default="regressions",
                            help="what makes the exit status 1 (default: regressions)")
     comparing.set_defaults(handler=_compare)
+
+    merging = commands.add_parser(
+        "merge", help="one report over runs from several hosts or devices",
+        description="Merge run directories (or results.jsonl files) into one, keeping each "
+                    "record's source and every host's environment; writes results.jsonl and "
+                    "report.html to --out.")
+    merging.add_argument("runs", nargs="+", metavar="RUN")
+    merging.add_argument("--out", required=True, help="directory for the merged run")
+    merging.add_argument("--clauses", default="suites/clauses.toml",
+                         help="clause catalog for the report (default: suites/clauses.toml)")
+    merging.set_defaults(handler=_merge)
+
+    verifying = commands.add_parser(
+        "verify", help="check a qualification bundle and print the verdict",
+        description="Check a --acl-level full run: untouched (hashes), complete (every "
+                    "clause exercised, skips explained, level full). Verdict CONFORMANT (exit "
+                    "0), NOT CONFORMANT or INVALID (exit 1).")
+    verifying.add_argument("run", metavar="RUN")
+    verifying.set_defaults(handler=_verify)
     return parser
 
 

@@ -103,15 +103,30 @@ class ResultWriter:
         self._stream.close()
         self._stream = None
         self.write_html()
+        if self._level() == "full":
+            from pytest_acl.results.qualification import write_bundle
+            from pytest_acl.state import get_state
+
+            expectations = get_state(self.config).settings["expectations"].value
+            write_bundle(self.directory, self._clauses_file(), expectations)
+
+    def _level(self) -> str:
+        from pytest_acl.state import get_state
+
+        return get_state(self.config).settings["level"].value
+
+    def _clauses_file(self) -> Path | None:
+        for candidate in (self.config.rootpath / "suites" / "clauses.toml",
+                          self.config.rootpath / "clauses.toml"):
+            if candidate.is_file():
+                return candidate
+        return None
 
     def _clauses(self) -> dict:
         from pytest_acl.clauses import load_clauses
 
-        for candidate in (self.config.rootpath / "suites" / "clauses.toml",
-                          self.config.rootpath / "clauses.toml"):
-            if candidate.is_file():
-                return load_clauses(candidate)
-        return {}
+        catalog = self._clauses_file()
+        return load_clauses(catalog) if catalog is not None else {}
 
     def write_html(self) -> None:
         from pytest_acl.results.html import render
