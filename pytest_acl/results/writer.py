@@ -70,7 +70,8 @@ class ResultWriter:
             "type": "header", "run_id": self.directory.name, "started": time.time(),
             "backend": backend.name, "backend_version": backend.version,
             "soc": backend.static_soc, "devices": list(state.settings["devices"].value),
-            "hbm_bytes": backend.extra.get("hbm_bytes"), "npu_smi": _npu_smi(),
+            "hbm_bytes": backend.extra.get("hbm_bytes"),
+            "cann_version": backend.extra.get("cann_version"), "npu_smi": _npu_smi(),
             "suite_version": __version__, "git_commit": _git_commit(self.config.rootpath),
             "python": platform.python_version(), "host": platform.node(),
             "level": state.settings["level"].value,
@@ -99,7 +100,8 @@ class ResultWriter:
         if self._stream is None:
             return
         self._write({"type": "summary", "finished": time.time(), "exitstatus": int(exitstatus),
-                     "counts": dict(sorted(self._counts.items()))})
+                     "counts": dict(sorted(self._counts.items())),
+                     "models": self._model_hashes()})
         self._stream.close()
         self._stream = None
         self.write_html()
@@ -109,6 +111,20 @@ class ResultWriter:
 
             expectations = get_state(self.config).settings["expectations"].value
             write_bundle(self.directory, self._clauses_file(), expectations)
+
+    def _model_hashes(self) -> dict[str, str]:
+        """SHA-256 of each fixture model the run used (from the catalog's manifest)."""
+        from pytest_acl.models.manifest import read_manifest
+        from pytest_acl.state import get_state
+
+        directory = get_state(self.config).settings["model-dir"].value
+        cache = getattr(self.config, "cache", None)
+        if directory is None and cache is not None:
+            directory = Path(cache.mkdir("acl-models"))
+        manifest = read_manifest(directory) if directory is not None else None
+        if not manifest:
+            return {}
+        return {name: entry.get("sha256", "") for name, entry in manifest["models"].items()}
 
     def _level(self) -> str:
         from pytest_acl.state import get_state

@@ -176,3 +176,12 @@ def test_junit_xml_carries_clauses_and_variant(pytester):
     assert props["acl.clauses"] == "demo.clause"
     assert props["acl.variant"] == "file_with_mem"
     assert json.loads(props["acl.axes"]) == {"variant": "file_with_mem"}
+
+
+def test_summary_lists_the_fixture_model_hashes(pytester, built_catalog):
+    directory, manifest = built_catalog
+    pytester.makepyfile("def test_x(acl_models): assert acl_models['mlp'].path.is_file()")
+    pytester.runpytest(*INNER, "--acl-model-dir", str(directory), "--acl-report-dir", "out")
+    lines = records(pytester.path / "out")
+    assert lines[0]["cann_version"] == "9.0.0"
+    assert lines[-1]["models"] == {n: e["sha256"] for n, e in manifest["models"].items()}
