@@ -48,8 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_acl.results.writer import ResultWriter, new_run_id
 
         directory = settings["report-dir"].value
-        if not directory.is_absolute():
-            directory = config.rootpath / directory
+        if not directory.is_absolute():  # like --junitxml: relative to where pytest started
+            directory = config.invocation_params.dir / directory
         config.pluginmanager.register(ResultWriter(config, directory / new_run_id()),
                                       "acl-results")
     if settings["expectations"].value is not None:
