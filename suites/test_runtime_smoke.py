@@ -15,7 +15,6 @@ from pytest_acl.constants import (
     ACL_HBM_MEM,
     ACL_MEMCPY_DEVICE_TO_DEVICE,
     ACL_MEMCPY_DEVICE_TO_HOST,
-    ACL_MEMCPY_HOST_TO_DEVICE,
     ACL_SUCCESS,
 )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from pytest_acl.constants import AclError
 from pytest_acl.om.container import OmModel, Partition, PartitionGroup
-from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
+from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
 

@@ -8,7 +8,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--strict-markers")
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
