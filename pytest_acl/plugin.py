@@ -45,12 +45,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.pluginmanager.register(DriftReporting(settings["strict-codes"].value), "acl-drift")
     if workerinput is None and not config.option.collectonly:
-        from pytest_acl.results.writer import ResultWriter, new_run_id
+        from pytest_acl.results.writer import ResultWriter
 
         directory = settings["report-dir"].value
         if not directory.is_absolute():  # like --junitxml: relative to where pytest started
             directory = config.invocation_params.dir / directory
-        config.pluginmanager.register(ResultWriter(config, directory / new_run_id()),
+        config.pluginmanager.register(ResultWriter(config, directory),
                                       "acl-results")
     if settings["expectations"].value is not None:
         from pytest_acl.results.expectations import ExpectationsPlugin, load

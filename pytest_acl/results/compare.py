@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_acl.results.records import FAILING
+from pytest_acl.results.records import FAILING, record_key
 from pytest_acl.results.writer import RESULTS_FILE
 
 # A load/execute/unload time change counts when it is beyond ×2, beyond 50 ms, and beyond
@@ -30,7 +30,7 @@ class RunNotFound(FileNotFoundError):
 
 
 def load_run(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """(header, records by node id) of a run directory or JSONL file."""
+    """(header, records by ``record_key``) of a run directory or JSONL file."""
     file = path / RESULTS_FILE if path.is_dir() else path
     if not file.is_file():
         raise RunNotFound(f"{path}: no {RESULTS_FILE} there")
@@ -46,7 +46,7 @@ def load_run(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         if data.get("type") == "header":
             header = data
         elif data.get("type") == "test":
-            tests[data["nodeid"]] = data
+            tests[record_key(data)] = data
     return header, tests
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_acl.clauses import Clause
 from pytest_acl.results.matrix import COLUMNS, family_of, rows
-from pytest_acl.results.records import FAILING
+from pytest_acl.results.records import FAILING, record_key
 
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1{margin-bottom:.2em}
@@ -85,7 +85,7 @@ def _tests(records: list[dict[str, Any]]) -> str:
         message = f"<pre>{_e(r['message'])}</pre>" if r.get("message") and \
             r["outcome"] != "pass" else ""
         body.append(f"<tr class='test' data-outcome='{_e(r['outcome'])}' "
-                    f"data-family='{_e(family_of(r['nodeid']))}'><td>{_e(r['nodeid'])}</td>"
+                    f"data-family='{_e(family_of(r['nodeid']))}'><td>{_e(record_key(r))}</td>"
                     f"<td class='{_e(r['outcome'])}'>{_e(r['outcome'])}</td>"
                     f"<td>{_e(codes)}</td><td>{message}</td></tr>")
     return ("<table id='tests'><tr><th>test</th><th>outcome</th><th>codes seen</th>"

@@ -80,13 +80,13 @@ def verify(run: Path) -> Verdict:
             problems.append(f"{len(missing)} clause(s) never exercised: {', '.join(missing)}")
     else:
         problems.append("the bundle has no clauses.toml: completeness cannot be checked")
-    unexplained = [r["nodeid"] for r in tests.values()
+    unexplained = [key for key, r in tests.items()
                    if r["outcome"] in ("skip", "not_supported") and not r.get("message")]
     if unexplained:
         problems.append(f"{len(unexplained)} test(s) skipped without a reason")
     if not tests:
         problems.append("the run holds no test record")
-    failures = sorted(r["nodeid"] for r in tests.values() if r["outcome"] in FAILING)
+    failures = sorted(key for key, r in tests.items() if r["outcome"] in FAILING)
     if problems:
         return Verdict("INVALID", problems, failures)
     return Verdict("NOT CONFORMANT" if failures else "CONFORMANT", [], failures)

@@ -90,3 +90,10 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "worker": props.get("worker", "main"),
         "duration": round(sum(r.duration for r in phases.values()), 6),
     }
+
+
+def record_key(record: dict[str, Any]) -> str:
+    """The node id, prefixed with its host label in a merged run: the same test ran on
+    several hosts or devices there, and each of those is a test of its own."""
+    label = (record.get("source") or {}).get("label")
+    return f"[{label}] {record['nodeid']}" if label else record["nodeid"]

@@ -7,6 +7,7 @@ that finished. The first line is a header (environment fingerprint), the last a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -23,8 +24,19 @@ from pytest_acl.results.records import base_nodeid, record
 RESULTS_FILE = "results.jsonl"
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+def claim_run_directory(report_dir: Path) -> Path:
+    """A new directory ``<UTC time>-<pid>`` under the report dir, never one that exists:
+    two sessions of one process in the same second (pytester, an IDE) get ``-2``, ``-3``…"""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    stem = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+    for number in itertools.count(1):
+        directory = report_dir / (stem if number == 1 else f"{stem}-{number}")
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        return directory
+    raise AssertionError("unreachable")
 
 
 def _git_commit(root: Path) -> str | None:
@@ -47,10 +59,10 @@ def _npu_smi() -> str | None:
 class ResultWriter:
     """Controller-side plugin: header at session start, a record per test, a summary."""
 
-    def __init__(self, config: pytest.Config, directory: Path) -> None:
+    def __init__(self, config: pytest.Config, report_dir: Path) -> None:
         self.config = config
-        self.directory = directory
-        self.path = directory / RESULTS_FILE
+        self.report_dir = report_dir
+        self.directory = self.path = Path()  # claimed when the session starts
         self._phases: dict[str, dict[str, pytest.TestReport]] = {}
         self._counts: dict[str, int] = {}
         self.records: list[dict[str, Any]] = []
@@ -82,7 +94,8 @@ class ResultWriter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = claim_run_directory(self.report_dir)
+        self.path = self.directory / RESULTS_FILE
         self._stream = self.path.open("w", encoding="utf-8")
         self._write(self.header())
 

@@ -93,3 +93,41 @@ def test_uniform_slowdowns_are_not_flagged_but_an_outlier_is():
     assert compare(base, run(1.0)).slower == []
     slower = compare(base, run(5.0)).slower
     assert [s["nodeid"] for s in slower] == ["c (load)"]
+
+
+def write_run(directory: Path, host: str, outcomes: dict[str, str], devices=(0,)) -> Path:
+    directory.mkdir(parents=True)
+    lines = [{"type": "header", "run_id": f"{host}-{directory.name}", "host": host,
+              "devices": list(devices), "backend": "pyacl", "level": "full"}]
+    lines += [{"type": "test", "nodeid": nodeid, "outcome": outcome, "codes": []}
+              for nodeid, outcome in outcomes.items()]
+    (directory / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return directory
+
+
+def test_compare_of_merged_runs_pairs_each_hosts_tests(tmp_path):
+    from pytest_acl.results.merge import merge
+
+    tests = {"suites/test_a.py::test_x": "pass", "suites/test_a.py::test_y": "pass"}
+    merge([write_run(tmp_path / "monday-1", "npu-01", tests),
+           write_run(tmp_path / "monday-2", "npu-02", tests)], tmp_path / "monday")
+    broken = dict(tests, **{"suites/test_a.py::test_y": "fail"})
+    merge([write_run(tmp_path / "tuesday-1", "npu-01", tests),
+           write_run(tmp_path / "tuesday-2", "npu-02", broken)], tmp_path / "tuesday")
+    base, new = load_run(tmp_path / "monday")[1], load_run(tmp_path / "tuesday")[1]
+    assert len(base) == len(new) == 4  # the same node id on two hosts is two tests
+    result = compare(base, new)
+    assert [c["nodeid"] for c in result.new_failures] == ["[npu-02] suites/test_a.py::test_y"]
+    assert result.added == result.removed == []
+
+
+def test_merged_runs_of_one_host_are_told_apart_by_devices_then_run(tmp_path):
+    from pytest_acl.results.merge import source_labels
+
+    headers = [{"host": "h", "devices": [0], "run_id": "r1"},
+               {"host": "h", "devices": [1], "run_id": "r2"},
+               {"host": "g", "devices": [0], "run_id": "r3"},
+               {"host": "g", "devices": [0], "run_id": "r4"},
+               {"host": "g", "devices": [0], "run_id": "r4"}]
+    assert source_labels(headers) == ["h devices 0", "h devices 1", "g devices 0 run r3",
+                                      "g devices 0 run r4 #4", "g devices 0 run r4 #5"]

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from pytest_acl.results.compare import load_run
+
 
 INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--strict-markers")
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
@@ -103,6 +105,7 @@ def test_merge_keeps_sources_and_hosts(pytester):
     assert lines[0]["type"] == "header" and len(lines[0]["merged_from"]) == 2
     assert {r["source"]["run_id"] for r in lines[1:]} == {first.name, second.name}
     assert len(lines) == 5 and (out / "report.html").is_file()
+    assert len(load_run(out)[1]) == 4  # both hosts' records of each test are kept apart
     assert "FAIL" in (out / "report.html").read_text()
 
 

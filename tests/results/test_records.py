@@ -185,3 +185,22 @@ def test_summary_lists_the_fixture_model_hashes(pytester, built_catalog):
     lines = records(pytester.path / "out")
     assert lines[0]["cann_version"] == "9.0.0"
     assert lines[-1]["models"] == {n: e["sha256"] for n, e in manifest["models"].items()}
+
+
+def test_sessions_in_the_same_second_never_share_a_run_directory(tmp_path, monkeypatch):
+    from pytest_acl.results import writer
+
+    monkeypatch.setattr(writer.time, "strftime", lambda *args: "20260101-000000")
+    first, second, third = (writer.claim_run_directory(tmp_path / "reports") for _ in range(3))
+    assert len({first, second, third}) == 3 and all(d.is_dir() for d in (first, second, third))
+    assert second.name == first.name + "-2"
+
+
+def test_two_in_process_runs_into_one_report_dir_keep_both_result_files(pytester):
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    for _ in range(2):
+        pytester.runpytest("-p", "no:cacheprovider", "--acl-report-dir", "reports")
+    files = sorted((pytester.path / "reports").glob("*/results.jsonl"))
+    assert len(files) == 2
+    assert all(json.loads(f.read_text().splitlines()[1])["nodeid"] == "test_one.py::test_one"
+               for f in files)
