@@ -74,6 +74,17 @@ def parse_bool(text: str) -> bool:
     raise ValueError("use yes or no")
 
 
+def parse_cann_version(text: str) -> str | None:
+    """A CANN version such as ``8.0.RC3`` or ``8.1.0``; empty: discover it."""
+    from pytest_acl.cann_version import is_version
+
+    if not text.strip():
+        return None
+    if not is_version(text):
+        raise ValueError("use a CANN version such as 8.0.RC3, 8.1.0 or 9.2.0-beta.2")
+    return text.strip()
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One setting: its CLI flag, env variable, ini key, default and parser."""
@@ -119,6 +130,10 @@ OPTIONS = (
     OptionSpec("expectations", "TOML file of known failures (expectation entries scoped by "
                "SoC and CANN version, with reason, bug and expiry)", "",
                lambda text: Path(text).expanduser() if text.strip() else None, "FILE"),
+    OptionSpec("cann-version", "CANN version of the stack under test, for expectation "
+               "ranges and the results header; default: read from the toolkit's "
+               "ascend_toolkit_install.info (the simulator reports 9.0.0)", "",
+               parse_cann_version, "VERSION"),
     OptionSpec("strict-expectations", "Fail the run on expired entries, entries that match "
                "nothing, and expected failures that pass", "no", parse_bool, "", is_flag=True),
     OptionSpec("strict-codes", "Fail on behaviour drift (an error code that differs from the "

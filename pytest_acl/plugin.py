@@ -59,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         backend = get_state(config).backend()
         config.pluginmanager.register(ExpectationsPlugin(
             entries, settings["strict-expectations"].value, backend.static_soc,
-            backend.extra.get("cann_version")), "acl-expectations")
+            get_state(config).cann_version()[0]), "acl-expectations")
     allure_dir = getattr(config.option, "allure_report_dir", None)
     if allure_dir and config.pluginmanager.hasplugin("allure_pytest"):
         from pytest_acl.results.allure_glue import AllureIntegration
@@ -110,6 +110,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines.append(f"acl: level {level.value} (from {level.source})"
                  + (" — not valid for qualification" if level.value == "quick" else "")
                  + (", strict codes" if state.settings["strict-codes"].value else ""))
+    cann, cann_source = state.cann_version()
+    lines.append(f"acl: CANN {cann} (from {cann_source})" if cann else
+                 "acl: CANN version unknown (no ascend_toolkit_install.info found; "
+                 "give --acl-cann-version)")
     model_dir = state.settings["model-dir"]
     lines.append(f"acl: models from {model_dir.value} (from {model_dir.source})"
                  if model_dir.value else "acl: models built on demand into the pytest cache")

@@ -41,6 +41,15 @@ class PluginState:
         return self._backend
 
 
+    def cann_version(self) -> tuple[str | None, str]:
+        """(version, where it came from): the option if given, else the backend's finding."""
+        setting = self.settings["cann-version"]
+        if setting.value is not None:
+            return setting.value, setting.source
+        found = self.backend().extra.get("cann_version")
+        return found, "the backend"
+
+
 STATE_KEY = pytest.StashKey[PluginState]()
 
 

@@ -20,21 +20,26 @@ from pathlib import Path
 
 import pytest
 
+from pytest_acl.cann_version import is_version, version_key
+
 KINDS = ("known_fail", "waived")
 REQUIRED = ("reason", "expires")
-_VERSION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([0-9][0-9A-Za-z.]*)\s*$")
+_VERSION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([0-9][0-9A-Za-z.\-]*)\s*$")
 
 
-def _version_key(text: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.]", text))
+def valid_range(spec: str) -> bool:
+    parts = [_VERSION.match(p) for p in spec.split(",") if p.strip()]
+    return bool(parts) and all(m is not None and is_version(m[2]) for m in parts)
 
 
 def in_range(version: str | None, spec: str) -> bool:
-    if version is None:
+    """Whether ``version`` lies in ``spec`` (``>=8.0,<9``); an unknown or unreadable version
+    lies in no range, so a version-scoped entry never matches it."""
+    if version is None or not is_version(version):
         return False
     for part in filter(None, (p.strip() for p in spec.split(","))):
         op, bound = _VERSION.match(part).groups()  # type: ignore[union-attr]
-        a, b = _version_key(version), _version_key(bound)
+        a, b = version_key(version), version_key(bound)
         if not {">=": a >= b, "<=": a <= b, "==": a == b, ">": a > b, "<": a < b}[op]:
             return False
     return True
@@ -100,7 +105,7 @@ def load(path: Path) -> list[Expectation]:
         if raw.get("kind", "known_fail") not in KINDS:
             raise pytest.UsageError(f"{where}: kind must be one of {', '.join(KINDS)}")
         cann = raw.get("cann", "")
-        if cann and not all(_VERSION.match(p) for p in cann.split(",") if p.strip()):
+        if cann and not (isinstance(cann, str) and valid_range(cann)):
             raise pytest.UsageError(f"{where}: cann {cann!r} is not a range such as "
                                     "\">=8.0,<9.0\"")
         soc = raw.get("soc", ())

@@ -83,7 +83,7 @@ class ResultWriter:
             "backend": backend.name, "backend_version": backend.version,
             "soc": backend.static_soc, "devices": list(state.settings["devices"].value),
             "hbm_bytes": backend.extra.get("hbm_bytes"),
-            "cann_version": backend.extra.get("cann_version"), "npu_smi": _npu_smi(),
+            "cann_version": state.cann_version()[0], "npu_smi": _npu_smi(),
             "suite_version": __version__, "git_commit": _git_commit(self.config.rootpath),
             "python": platform.python_version(), "host": platform.node(),
             "level": state.settings["level"].value,

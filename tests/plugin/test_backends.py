@@ -4,6 +4,7 @@ configuration (read when the process-wide simulator is created, hence subprocess
 
 from __future__ import annotations
 
+import platform
 import sys
 
 import pytest
@@ -180,10 +181,26 @@ def test_pyacl_on_a_minimal_stand_in(pytester, monkeypatch):
     result.assert_outcomes(passed=2, skipped=1, errors=1)
     result.stdout.fnmatch_lines([
         "acl: backend pyacl (from env PYTEST_ACL_BACKEND): pyACL (version unknown: *)",
+        "acl: CANN version unknown (no ascend_toolkit_install.info found; give "
+        "--acl-cann-version)",
         "*acl.init() returned 100000 (ACL_ERROR_INVALID_PARAM)*",
         "SKIPPED [[]1[]] *: not exposed by this backend (pyacl): acl.rt.malloc, "
         "acl.mdl.load_from_file",
     ])
+
+
+def test_pyacl_reads_the_cann_version_of_the_toolkit_it_lives_in(pytester, monkeypatch):
+    toolkit = pytester.mkdir("cann-8.3.RC2")
+    record = toolkit / f"{platform.machine()}-linux" / "ascend_toolkit_install.info"
+    record.parent.mkdir()
+    record.write_text("package_name=Ascend-cann-toolkit\nversion=8.3.RC2\n")
+    packages = toolkit / "python" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "acl.py").write_text(MINIMAL_STANDIN)
+    monkeypatch.setenv("PYTHONPATH", str(packages))
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess(*INNER, "--acl-backend", "pyacl")
+    result.stdout.fnmatch_lines(["acl: CANN 8.3.RC2 (from the backend)"])
 
 
 def test_pyacl_without_acl_tells_how_to_install_cann(pytester, monkeypatch):

@@ -196,6 +196,8 @@ def test_native_toml_non_string_is_a_usage_error(pytester):
     ("--acl-devices", "", "use device ids separated by commas, such as 0,1 or 0-3"),
     ("--acl-devices", "2-1", "the range 2-1 is empty; write the lower id first"),
     ("--acl-devices", "0,1,0", "device 0 is listed twice"),
+    ("--acl-cann-version", "latest", "use a CANN version such as 8.0.RC3, 8.1.0 or "
+     "9.2.0-beta.2"),
 ])
 def test_bad_command_line_value(pytester, flag, value, reason):
     pytester.makepyfile(DEVICE_PROBE)
@@ -260,3 +262,11 @@ def test_help_documents_options_env_and_ini(pytester):
                   "PYTEST_ACL_DEVICES or ini acl_devices; default 0",
                   "acl_backend (string):", "acl_devices (string):"):
         assert words in text
+
+
+def test_cann_version_is_the_backends_unless_given(pytester):
+    pytester.makepyfile(DEVICE_PROBE)
+    default = pytester.runpytest(*INNER)
+    default.stdout.fnmatch_lines(["acl: CANN 9.0.0 (from the backend)"])
+    given = pytester.runpytest(*INNER, "--acl-cann-version", "8.0.RC3")
+    given.stdout.fnmatch_lines(["acl: CANN 8.0.RC3 (from command line)"])

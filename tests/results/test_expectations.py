@@ -157,3 +157,22 @@ def test_strict_mode_fails_a_green_run_with_stale_entries(pytester):
     strict = pytester.runpytest(*INNER, "--acl-expectations", "expect.toml",
                                 "--acl-strict-expectations")
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_cann_version_option_scopes_entries(pytester):
+    pytester.makefile(".toml", clauses=CLAUSES, expect=expectations("""
+        [[expectation]]
+        match = "test_v.py::test_broken"
+        cann = ">=8.0,<8.1"
+        reason = "fixed in 8.1"
+        expires = 2999-01-01
+    """))
+    pytester.makepyfile(test_v="def test_broken():\n    assert False\n")
+    old = pytester.runpytest(*INNER, "--acl-expectations", "expect.toml",
+                             "--acl-cann-version", "8.0.RC3")
+    old.assert_outcomes(xfailed=1)  # a known failure on 8.0.x
+    assert old.ret == pytest.ExitCode.OK
+    new = pytester.runpytest(*INNER, "--acl-expectations", "expect.toml",
+                             "--acl-cann-version", "8.1.RC1")
+    assert new.ret == pytest.ExitCode.TESTS_FAILED
+    new.assert_outcomes(failed=1)
