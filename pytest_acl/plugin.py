@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
+    if getattr(config.option, "help", False):
+        return  # --help must work even while a PYTEST_ACL_* value is bad: it says how to fix it
     settings = options.resolve(config)
     workerinput = getattr(config, "workerinput", None)
     worker_id = workerinput["workerid"] if workerinput else None

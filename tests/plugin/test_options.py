@@ -270,3 +270,10 @@ def test_cann_version_is_the_backends_unless_given(pytester):
     default.stdout.fnmatch_lines(["acl: CANN 9.0.0 (from the backend)"])
     given = pytester.runpytest(*INNER, "--acl-cann-version", "8.0.RC3")
     given.stdout.fnmatch_lines(["acl: CANN 8.0.RC3 (from command line)"])
+
+
+def test_help_works_while_an_env_value_is_bad(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "npu")
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*--acl-backend={sim,pyacl,capi}*"])
