@@ -76,7 +76,7 @@ def parse_bool(text: str) -> bool:
 
 def parse_cann_version(text: str) -> str | None:
     """A CANN version such as ``8.0.RC3`` or ``8.1.0``; empty: discover it."""
-    from pytest_acl.cann_version import is_version
+    from pytest_acl.versions import is_version
 
     if not text.strip():
         return None

@@ -88,9 +88,10 @@ def load() -> Backend:
                 counts[f"device{device}.bytes_in_use"] = total - free
         return counts
 
-    from pytest_acl.cann_version import find_cann_version
+    from pytest_acl.versions import find_cann_version, find_driver_version
 
     return Backend(name="pyacl", module=module, version=version, static_soc=None,
                    snapshot=snapshot,
                    extra={"cann_version": find_cann_version(
-                       acl_file=getattr(real, "__file__", None))})
+                       acl_file=getattr(real, "__file__", None)),
+                          "driver_version": find_driver_version()})

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acl.cann_version import is_version, version_key
+from pytest_acl.versions import is_version, version_key
 
 KINDS = ("known_fail", "waived")
 REQUIRED = ("reason", "expires")

@@ -1,4 +1,4 @@
-"""CANN versions: the installed one is read from the toolkit's install record, and versions
+"""Stack versions: the installed CANN is read from the toolkit's install record, and versions
 order the way CANN releases them (RCs, then the release; test builds and betas before)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acl.cann_version import find_cann_version, is_version, version_key
+from pytest_acl.versions import find_cann_version, find_driver_version, is_version, version_key
 from pytest_acl.results.expectations import in_range
 
 RECORD = ("package_name=Ascend-cann-toolkit\nversion={}\ninnerversion=V100R001C21SPC001B238\n"
@@ -58,3 +58,10 @@ def test_nothing_found_is_none(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert find_cann_version({"ASCEND_TOOLKIT_HOME": str(empty)}, None, "no-such-arch") is None
+
+
+def test_driver_version_from_its_version_info(tmp_path):
+    info = tmp_path / "version.info"
+    info.write_text("Version=24.1.rc2\nascendhal_version=7.35.23\n")
+    assert find_driver_version(info) == "24.1.rc2"
+    assert find_driver_version(tmp_path / "absent") is None

@@ -1,4 +1,5 @@
-"""CANN versions: which one is installed, and how two of them order.
+"""Versions of the Ascend software stack: which CANN toolkit and NPU driver are installed,
+and how two CANN versions order.
 
 The installed version is the ``version=`` line of the toolkit's install record,
 ``<toolkit>/<arch>-linux/ascend_toolkit_install.info`` — the file the build guides of
@@ -13,6 +14,10 @@ on an NPU host by this project: an option to state the version is the fallback.
 CANN names its releases ``8.0.RC1``, ``8.0.RC2``, … then ``8.0.0``; test builds ``8.0.T6``;
 newer pre-releases ``9.2.0-beta.2``. A range bound names the start of a series: ``>=8.0``
 admits ``8.0.RC1``, ``<9`` excludes ``9.0.RC1``.
+
+The driver's version is the ``Version=`` line of ``/usr/local/Ascend/driver/version.info``,
+the file containers mount from the host next to ``npu-smi`` (vllm-ascend and others' docker
+instructions); UNCONFIRMED on an NPU host by this project.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 INSTALL_INFO = "ascend_toolkit_install.info"
+DRIVER_INFO = Path("/usr/local/Ascend/driver/version.info")
 DEFAULT_HOMES = tuple(f"{root}/{tree}" for root in ("/usr/local/Ascend", "~/Ascend")
                       for tree in ("cann", "ascend-toolkit/latest"))
 HOME_VARIABLES = ("ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH")
@@ -70,15 +76,15 @@ def is_version(text: str) -> bool:
     return True
 
 
-def read_install_info(path: Path) -> str | None:
-    """The ``version=`` value of an install record, or None if there is none."""
+def read_install_info(path: Path, key: str = "version") -> str | None:
+    """The ``key=`` value of an install record, or None if there is none."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
     for line in lines:
-        key, _, value = line.partition("=")
-        if key.strip() == "version" and value.strip():
+        name, _, value = line.partition("=")
+        if name.strip() == key and value.strip():
             return value.strip()
     return None
 
@@ -99,3 +105,8 @@ def find_cann_version(environ: Mapping[str, str] = os.environ,
         if version is not None:
             return version
     return None
+
+
+def find_driver_version(info: Path = DRIVER_INFO) -> str | None:
+    """The installed NPU driver's version, or None without a driver."""
+    return read_install_info(info, "Version")
