@@ -40,7 +40,6 @@ class PluginState:
             self._backend = backend
         return self._backend
 
-
     def cann_version(self) -> tuple[str | None, str]:
         """(version, where it came from): the option if given, else the backend's finding."""
         setting = self.settings["cann-version"]

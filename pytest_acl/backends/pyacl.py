@@ -90,8 +90,7 @@ def load() -> Backend:
 
     from pytest_acl.versions import find_cann_version, find_driver_version
 
+    versions = {"cann_version": find_cann_version(acl_file=getattr(real, "__file__", None)),
+                "driver_version": find_driver_version()}
     return Backend(name="pyacl", module=module, version=version, static_soc=None,
-                   snapshot=snapshot,
-                   extra={"cann_version": find_cann_version(
-                       acl_file=getattr(real, "__file__", None)),
-                          "driver_version": find_driver_version()})
+                   snapshot=snapshot, extra=versions)
