@@ -97,29 +97,44 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _merge(args: argparse.Namespace) -> int:
     from pytest_acl.clauses import load_clauses
-    from pytest_acl.results.compare import RunNotFound
     from pytest_acl.results.html import render
     from pytest_acl.results.merge import merge
+    from pytest_acl.results.qualification import write_bundle
+    from pytest_acl.results.runfile import RunNotFound, read_run
+    from pytest_acl.results.signing import SigningUnavailable, load_private
+    from pytest_acl.results.verdict import INCOMPLETE, NO_TESTS, run_verdict
+    from pytest_acl.suite import catalog_file
 
+    out = Path(args.out)
     try:
-        header, records = merge([Path(run) for run in args.runs], Path(args.out))
-    except (RunNotFound, ValueError) as exc:
+        if args.sign_key:
+            load_private(Path(args.sign_key))  # a bad key stops before anything is written
+        header, records = merge([Path(run) for run in args.runs], out)
+    except (RunNotFound, ValueError, SigningUnavailable) as exc:
         print(f"pytest-acl merge: {exc}", file=sys.stderr)
         return 2
-    catalog = Path(args.clauses)
-    clauses = load_clauses(catalog) if catalog.is_file() else {}
-    (Path(args.out) / "report.html").write_text(render(header, records, clauses))
-    print(f"merged {len(args.runs)} runs ({len(records)} records) into {args.out}")
+    catalog = Path(args.clauses) if args.clauses else catalog_file()
+    clauses = load_clauses(catalog) if catalog is not None and catalog.is_file() else {}
+    run = read_run(out)
+    verdict = run_verdict(run.collected, run.final_records(), run.ended)
+    (out / "report.html").write_text(render(header, list(run.final_records().values()),
+                                            clauses, verdict))
+    print(f"merged {len(args.runs)} runs ({len(records)} records) into {args.out}: "
+          f"{verdict.text}")
+    if header["level"] == "full" and verdict.verdict not in (INCOMPLETE, NO_TESTS):
+        write_bundle(out, None, Path(args.sign_key) if args.sign_key else None)
+        print(f"qualification bundle: {out / 'qualification.json'}"
+              + (" (signed)" if args.sign_key else ""))
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from pytest_acl.results.compare import RunNotFound
     from pytest_acl.results.qualification import verify
+    from pytest_acl.results.signing import SigningUnavailable
 
     try:
-        verdict = verify(Path(args.run))
-    except (RunNotFound, ValueError) as exc:
+        verdict = verify(Path(args.run), Path(args.key) if args.key else None)
+    except (SigningUnavailable, ValueError) as exc:
         print(f"pytest-acl verify: {exc}", file=sys.stderr)
         return 2
     print(f"verdict: {verdict.verdict}")
@@ -127,7 +142,22 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"  problem: {problem}")
     for failure in verdict.failures:
         print(f"  failed: {failure}")
+    for note in verdict.notes:
+        print(f"  note: {note}")
     return verdict.exit_status
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from pytest_acl.results.signing import SigningUnavailable, generate
+
+    try:
+        private, public = generate(Path(args.out))
+    except (SigningUnavailable, OSError) as exc:
+        print(f"pytest-acl keygen: {exc}", file=sys.stderr)
+        return 2
+    print(f"private key (sign with --acl-sign-key; keep it secret): {private}")
+    print(f"public key (check with 'pytest-acl verify --key'): {public}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,17 +215,30 @@ def build_parser() -> argparse.ArgumentParser:
                     "report.html to --out.")
     merging.add_argument("runs", nargs="+", metavar="RUN")
     merging.add_argument("--out", required=True, help="directory for the merged run")
-    merging.add_argument("--clauses", default="suites/clauses.toml",
-                         help="clause catalog for the report (default: suites/clauses.toml)")
+    merging.add_argument("--clauses", help="clause catalog for the report (default: the "
+                         "installed suite's)")
+    merging.add_argument("--sign-key", metavar="KEY",
+                         help="Ed25519 private key (PEM) that signs the merged bundle")
     merging.set_defaults(handler=_merge)
 
     verifying = commands.add_parser(
         "verify", help="check a qualification bundle and print the verdict",
-        description="Check a --acl-level full run: untouched (hashes), complete (every "
-                    "clause exercised, skips explained, level full). Verdict CONFORMANT (exit "
-                    "0), NOT CONFORMANT or INVALID (exit 1).")
+        description="Check a --acl-level full run against this pytest-acl's own suite: "
+                    "untouched (hashes, and the signature with --key), complete (every "
+                    "required test exactly once, every clause exercised, skips explained), "
+                    "same suite and version, level full. Verdict CONFORMANT (exit 0), NOT "
+                    "CONFORMANT, INCOMPLETE or INVALID (exit 1); exit 2 when the key cannot "
+                    "be used.")
     verifying.add_argument("run", metavar="RUN")
+    verifying.add_argument("--key", metavar="PUBKEY",
+                           help="Ed25519 public key (PEM): the bundle must carry its signature")
     verifying.set_defaults(handler=_verify)
+
+    keygen = commands.add_parser(
+        "keygen", help="make an Ed25519 key pair for signing qualification bundles",
+        description="Write acl-sign.pem (private, mode 600) and acl-sign.pub.pem to --out.")
+    keygen.add_argument("--out", default=".", help="directory for the key pair (default: .)")
+    keygen.set_defaults(handler=_keygen)
     return parser
 
 

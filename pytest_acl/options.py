@@ -85,6 +85,71 @@ def parse_cann_version(text: str) -> str | None:
     return text.strip()
 
 
+def parse_timeout(text: str) -> float | None:
+    """Seconds per test (setup, call and teardown); ``0`` turns the limit off; empty: the
+    level's default (``LEVEL_TIMEOUTS``)."""
+    if not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("use a number of seconds, such as 120, or 0 for no limit") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("use a number of seconds >= 0 (0 turns the limit off)")
+    return value
+
+
+# Per-test limits by level: a quick run on a card takes seconds per test; a full run's
+# hypothesis tests run hundreds of examples, each a load and an execution.
+LEVEL_TIMEOUTS = {"quick": 120.0, "full": 600.0}
+ISOLATION = ("auto", "yes", "no")
+
+
+def parse_isolate(text: str) -> str:
+    value = text.strip().lower()
+    value = {"1": "yes", "true": "yes", "on": "yes", "0": "no", "false": "no",
+             "off": "no"}.get(value, value)
+    if value not in ISOLATION:
+        raise ValueError("valid choices are auto (isolated on device backends), yes, no")
+    return value
+
+
+def parse_run_dir(text: str) -> Path | None:
+    """A run directory written by an earlier session (it holds ``results.jsonl``)."""
+    if not text.strip():
+        return None
+    directory = Path(text).expanduser().resolve()
+    if directory.is_file() and directory.name == "results.jsonl":
+        directory = directory.parent
+    if not (directory / "results.jsonl").is_file():
+        raise ValueError(f"{directory} holds no results.jsonl; give a run directory such "
+                         "as reports/20261202-101500-1234")
+    return directory
+
+
+def parse_shard(text: str) -> tuple[int, int] | None:
+    """``K/N``: this host runs shard K of N (1 <= K <= N)."""
+    if not text.strip():
+        return None
+    first, slash, second = text.strip().partition("/")
+    if not (slash and first.isdigit() and second.isdigit()):
+        raise ValueError("use K/N, such as 1/3 for the first of three shards")
+    index, count = int(first), int(second)
+    if not 1 <= index <= count:
+        raise ValueError(f"K must be between 1 and N ({count}), such as 1/{max(count, 1)}")
+    return index, count
+
+
+def parse_key_file(text: str) -> Path | None:
+    if not text.strip():
+        return None
+    path = Path(text).expanduser().resolve()
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file; create a key pair with 'pytest-acl keygen "
+                         "--out DIR' (or 'openssl genpkey -algorithm ed25519')")
+    return path
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One setting: its CLI flag, env variable, ini key, default and parser."""
@@ -134,6 +199,24 @@ OPTIONS = (
                "ranges and the results header; default: read from the toolkit's "
                "ascend_toolkit_install.info (the simulator reports 9.0.0)", "",
                parse_cann_version, "VERSION"),
+    OptionSpec("timeout", "Per-test time limit in seconds (setup, call and teardown); a test "
+               "past it is ended with the stacks of its threads and recorded as a timeout; 0 "
+               "turns it off. Default by level: quick 120, full 600", "",
+               parse_timeout, "SECONDS"),
+    OptionSpec("isolate", "Run the tests in a worker process that is replaced when it "
+               "crashes or hangs (pytest-xdist; a run without -n gets one worker): yes, no, or "
+               "auto = yes on device backends, no on the simulator", "auto", parse_isolate,
+               "{auto,yes,no}"),
+    OptionSpec("resume", "Continue an interrupted or killed run in its own directory: tests "
+               "with a final record are not run again", "", parse_run_dir, "RUN_DIR"),
+    OptionSpec("shard", "Run shard K of N: the collected tests split deterministically into "
+               "N disjoint parts, for one host each ('pytest-acl merge' joins them)", "",
+               parse_shard, "K/N"),
+    OptionSpec("shard-durations", "A previous run (directory or results.jsonl) whose test "
+               "durations balance the shards; without it shards are balanced by count", "",
+               parse_run_dir, "RUN"),
+    OptionSpec("sign-key", "Ed25519 private key (PEM) that signs the qualification bundle "
+               "of a full run", "", parse_key_file, "KEY"),
     OptionSpec("strict-expectations", "Fail the run on expired entries, entries that match "
                "nothing, and expected failures that pass", "no", parse_bool, "", is_flag=True),
     OptionSpec("strict-codes", "Fail on behaviour drift (an error code that differs from the "
@@ -195,4 +278,8 @@ def resolve(config: pytest.Config) -> dict[str, Resolved]:
             raise pytest.UsageError(
                 f"{spec.flag}: invalid value {raw!r} (from {source}): {exc}") from None
         settings[spec.name] = Resolved(value, source)
+    timeout = settings["timeout"]
+    if timeout.value is None:
+        level = settings["level"].value
+        settings["timeout"] = Resolved(LEVEL_TIMEOUTS[level], f"default for level {level}")
     return settings

@@ -33,6 +33,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
+ISOLATION_KEY = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
+    """Before xdist reads ``-n``: an isolated session without workers gets one."""
+    from pytest_acl.isolation.isolate import apply
+
+    config.stash[ISOLATION_KEY] = apply(config)
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-timeout reads its limit
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
     if getattr(config.option, "help", False):
@@ -42,18 +55,13 @@ def pytest_configure(config: pytest.Config) -> None:
     worker_id = workerinput["workerid"] if workerinput else None
     device = worker_device(settings["devices"].value, worker_id,
                            workerinput.get("acl_device") if workerinput else None)
-    config.stash[STATE_KEY] = PluginState(settings, device, worker_id)
+    state = config.stash[STATE_KEY] = PluginState(settings, device, worker_id)
+    state.isolation = config.stash.get(ISOLATION_KEY, "")
     from pytest_acl.drift import DriftReporting
+    from pytest_acl.roles import register
 
     config.pluginmanager.register(DriftReporting(settings["strict-codes"].value), "acl-drift")
-    if workerinput is None and not config.option.collectonly:
-        from pytest_acl.results.writer import ResultWriter
-
-        directory = settings["report-dir"].value
-        if not directory.is_absolute():  # like --junitxml: relative to where pytest started
-            directory = config.invocation_params.dir / directory
-        config.pluginmanager.register(ResultWriter(config, directory),
-                                      "acl-results")
+    register(config, state)
     if settings["expectations"].value is not None:
         from pytest_acl.results.expectations import ExpectationsPlugin, load
 
@@ -71,10 +79,6 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_acl.profiles import register_profiles
 
         register_profiles(settings["level"].value, config)
-    if config.pluginmanager.hasplugin("xdist") and workerinput is None:
-        from pytest_acl.xdist_hooks import XdistDevicePinning
-
-        config.pluginmanager.register(XdistDevicePinning(config), "acl-xdist-pinning")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -124,8 +128,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"acl: simulator has {backend.extra['devices']} devices with "
                      f"{hbm:g} GiB HBM each (PYTEST_ACL_SIM_DEVICES, PYTEST_ACL_SIM_SOC, "
                      "PYTEST_ACL_SIM_HBM)")
-    if config.pluginmanager.has_plugin("acl-xdist-pinning") and getattr(
-            config.option, "numprocesses", None):
+    if config.pluginmanager.has_plugin("acl-isolation"):
         lines.append(f"acl: each xdist worker is pinned to one of the devices {devices}, "
-                     "round robin by worker index (gw0 → the first)")
+                     "round robin by worker index (gw0 → the first); a crashed worker's "
+                     "device is probed before its replacement uses it")
+    if state.isolation:
+        lines.append(f"acl: {state.isolation}")
+    limit, source = state.limit
+    lines.append(f"acl: per-test limit {limit:g} s (from {source}), enforced by the "
+                 "faulthandler watchdog whatever pytest-timeout's method says" if limit else
+                 f"acl: no per-test time limit ({source})")
+    shard = state.settings["shard"].value
+    if shard:
+        lines.append(f"acl: shard {shard[0]}/{shard[1]} (from {state.settings['shard'].source})"
+                     + ("; balanced by the durations of "
+                        f"{state.settings['shard-durations'].value}"
+                        if state.settings["shard-durations"].value else "; balanced by count"))
+    resume = state.settings["resume"].value
+    if resume:
+        lines.append(f"acl: resuming the run in {resume}")
     return lines

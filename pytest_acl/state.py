@@ -19,6 +19,8 @@ class PluginState:
     settings: dict[str, Resolved]
     device_id: int
     worker_id: str | None = None
+    limit: tuple[float, str] = (0.0, "not set")  # the per-test limit in force, and its source
+    isolation: str = ""  # what the header says about crash isolation
     _backend: Backend | None = field(default=None, repr=False)
 
     @property

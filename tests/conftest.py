@@ -36,6 +36,9 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     for name in list(os.environ):
         if name.startswith("PYTEST_ACL_") or name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
             monkeypatch.delenv(name)
+    # Inner sessions on the pyacl stand-ins run in this process: an isolated session's xdist
+    # worker would not see the stand-in the test put on sys.path. Tests of isolation say so.
+    monkeypatch.setenv("PYTEST_ACL_ISOLATE", "no")
     return pytester
 
 
@@ -46,3 +49,72 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("models")
     return out, build_catalog(out, log=lambda line: None)
+
+
+# -- runs of the real conformance suite, in subprocesses ------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+class SuiteRun:
+    """One finished ``pytest suites ...`` subprocess: its result, run directory and time."""
+
+    def __init__(self, result, report_dir, seconds):
+        self.result, self.report_dir, self.seconds = result, report_dir, seconds
+
+    @property
+    def directory(self):
+        (run,) = [d for d in self.report_dir.iterdir() if d.is_dir()]
+        return run
+
+    @property
+    def lines(self):
+        import json
+
+        return [json.loads(line) for line in
+                (self.directory / "results.jsonl").read_text().splitlines()]
+
+    @property
+    def records(self):
+        return {r["nodeid"]: r for r in self.lines if r["type"] == "test"}
+
+    @property
+    def output(self):
+        return self.result.stdout + self.result.stderr
+
+
+def suite_env(**extra):
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_ACL_", "PYTEST_ADDOPTS", "PYTEST_XDIST"))}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def run_suite(built_catalog):
+    """``run_suite(report_dir, *args, env=None, paths=("suites",))``: the conformance suite
+    in a subprocess (serial unless args say otherwise), on the session's built catalog."""
+    import subprocess
+    import sys
+    import time
+
+    def run(report_dir, *args, env=None, paths=("suites",), timeout=900):
+        start = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
+             "--acl-model-dir", str(built_catalog[0]), "--acl-report-dir", str(report_dir),
+             *args], cwd=ROOT, env=env or suite_env(), capture_output=True, text=True,
+            timeout=timeout)
+        return SuiteRun(result, report_dir, time.monotonic() - start)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def full_run(run_suite, tmp_path_factory):
+    """A complete, clean ``--acl-level full`` run of the suite (a CONFORMANT bundle)."""
+    run = run_suite(tmp_path_factory.mktemp("full-run"), "--acl-level", "full")
+    assert run.result.returncode == 0, run.output[-3000:]
+    return run

@@ -1,7 +1,9 @@
 """What a test did through the backend: every non-zero aclError it saw (with the function
 and the code's name) and the time spent loading, executing and unloading models.
 
-The backend module is wrapped once (``RecordingAcl``); each test gets a fresh log. The
+The backend module is wrapped once (``RecordingAcl``); each test gets a fresh log. Every call
+(``acl.*``, ``acl.rt/mdl/util.*``) is also noted in the process's flight recorder when one is
+attached, so a test that kills its process is recorded with the ACL call in flight. The
 wrapper is transparent — attributes it does not wrap pass through — so the same suite runs
 on every backend and a program cannot tell it apart from the module underneath.
 """
@@ -12,9 +14,12 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_acl.constants import error_name
+
+if TYPE_CHECKING:
+    from pytest_acl.isolation.flight import FlightRecorder
 
 TIMED = ("load", "execute", "unload", "bundle_load", "bundle_init", "bundle_unload")
 
@@ -46,12 +51,30 @@ class CallLog:
                 self.timings[family] = round(self.timings.get(family, 0.0) + seconds, 6)
 
 
-class _Namespace(types.ModuleType):
-    """A submodule (acl.rt, acl.mdl, …) whose functions report to the current log."""
+def _in_flight(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call``, noted in the owner's flight recorder while it runs (when one is attached)."""
 
-    def __init__(self, target: Any, prefix: str, owner: RecordingAcl) -> None:
+    def noted(*args: Any) -> Any:
+        flight = owner.flight
+        if flight is None:
+            return call(*args)
+        flight.call_started(function)
+        result = call(*args)
+        flight.call_returned()
+        return result
+
+    return noted
+
+
+class _Namespace(types.ModuleType):
+    """A submodule (acl.rt, acl.mdl, …) whose functions report to the current log (codes
+    and timings for ``rt``/``mdl``; only the flight recorder for ``util``, whose plain ints
+    are pointers, not codes)."""
+
+    def __init__(self, target: Any, prefix: str, owner: RecordingAcl, codes: bool = True) -> None:
         super().__init__(getattr(target, "__name__", prefix))
         self._target, self._prefix, self._owner = target, prefix, owner
+        self._codes = codes
         self._hidden: set[str] = set()
 
     def __delattr__(self, name: str) -> None:
@@ -72,10 +95,13 @@ class _Namespace(types.ModuleType):
         function = f"{self._prefix}.{name}"
         family = next((f for f in TIMED if name.startswith(f)), None)
         owner = self._owner
+        call = _in_flight(owner, function, value)
+        if not self._codes:
+            return call
 
         def recorded(*args: Any) -> Any:
             start = time.perf_counter()
-            result = value(*args)
+            result = call(*args)
             log = owner.log
             if log is not None:
                 log.add(function, _ret_of(name, result), time.perf_counter() - start, family)
@@ -91,12 +117,17 @@ class RecordingAcl(types.ModuleType):
         super().__init__(getattr(module, "__name__", "acl"))
         self._module = module
         self.log: CallLog | None = None
-        for name in ("rt", "mdl"):
+        self.flight: FlightRecorder | None = None
+        for name in ("rt", "mdl", "util"):
             if hasattr(module, name):
-                setattr(self, name, _Namespace(getattr(module, name), f"acl.{name}", self))
+                setattr(self, name, _Namespace(getattr(module, name), f"acl.{name}", self,
+                                               codes=name != "util"))
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
+        value = getattr(self._module, name)
+        if callable(value) and not isinstance(value, types.ModuleType):
+            return _in_flight(self, f"acl.{name}", value)
+        return value
 
 
 def start_log(module: Any) -> Callable[[], CallLog | None]:

@@ -9,14 +9,15 @@ comparison should fail CI: on regressions (default), on any change, or never.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_acl.results.records import FAILING, record_key
-from pytest_acl.results.writer import RESULTS_FILE
+from pytest_acl.results.records import FAILING
+from pytest_acl.results.runfile import RunNotFound, read_run
+
+__all__ = ["RunNotFound", "compare", "load_run", "markdown"]
 
 # A load/execute/unload time change counts when it is beyond ×2, beyond 50 ms, and beyond
 # three times the run's median relative change (so a machine that is uniformly slower, or
@@ -25,29 +26,15 @@ TIME_FACTOR = 2.0
 MIN_DELTA = 0.05
 
 
-class RunNotFound(FileNotFoundError):
-    pass
-
-
 def load_run(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """(header, records by ``record_key``) of a run directory or JSONL file."""
-    file = path / RESULTS_FILE if path.is_dir() else path
-    if not file.is_file():
-        raise RunNotFound(f"{path}: no {RESULTS_FILE} there")
-    header: dict[str, Any] = {}
-    tests: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise ValueError(f"{file}:{number}: not a JSON record") from None
-        if data.get("type") == "header":
-            header = data
-        elif data.get("type") == "test":
-            tests[record_key(data)] = data
-    return header, tests
+    """(header, final records by ``record_key``) of a run directory or JSONL file. A line
+    that is not a record is an error naming the file and line, except a last line cut
+    short by a kill (the run is then simply incomplete)."""
+    run = read_run(path)
+    for problem in run.problems:
+        if "cut short" not in problem:
+            raise ValueError(problem)
+    return run.header, run.final_records()
 
 
 @dataclass

@@ -16,12 +16,13 @@ from typing import Any
 from pytest_acl.clauses import Clause
 from pytest_acl.results.matrix import COLUMNS, family_of, rows
 from pytest_acl.results.records import FAILING, record_key
+from pytest_acl.results.verdict import RunVerdict
 
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1{margin-bottom:.2em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px}
 th{background:#f2f2f2;text-align:left}.pass{color:#1a7f37}.fail,.error,.xpass{color:#cf222e}
-.drift{color:#9a6700}.verdict{font-size:1.4em;font-weight:bold}.hidden{display:none}
+.drift{color:#9a6700}.incomplete,.no-tests,.device_lost,.crash,.timeout{color:#cf222e}.verdict{font-size:1.4em;font-weight:bold}.hidden{display:none}
 pre{white-space:pre-wrap;max-width:90em;font-size:12px;background:#f8f8f8;padding:4px}
 """
 SCRIPT = """
@@ -40,13 +41,6 @@ fromHash();});
 
 def _e(value: object) -> str:
     return html.escape(str(value))
-
-
-def verdict(records: list[dict[str, Any]]) -> str:
-    counts = Counter(r["outcome"] for r in records)
-    if any(counts[o] for o in FAILING):
-        return "FAIL"
-    return "PASS with drift" if counts["drift"] else "PASS"
 
 
 def _matrix(records: list[dict[str, Any]]) -> str:
@@ -93,7 +87,7 @@ def _tests(records: list[dict[str, Any]]) -> str:
 
 
 def render(header: dict[str, Any], records: list[dict[str, Any]],
-           clauses: dict[str, Clause]) -> str:
+           clauses: dict[str, Clause], verdict: RunVerdict) -> str:
     outcomes = sorted({r["outcome"] for r in records})
     families = sorted({family_of(r["nodeid"]) for r in records})
     option = "".join
@@ -102,7 +96,9 @@ def render(header: dict[str, Any], records: list[dict[str, Any]],
 <title>pytest-acl {_e(header.get('run_id', ''))}</title><style>{STYLE}</style>
 <script>{SCRIPT}</script></head><body>
 <h1>pytest-acl conformance report</h1>
-<p class="verdict" id="verdict">{_e(verdict(records))}</p>
+<p class="verdict {_e(verdict.verdict.lower().replace(' ', '-'))}" id="verdict">{_e(
+        verdict.verdict)}</p>
+<p id="verdict-reasons">{_e('; '.join(verdict.reasons))}</p>
 <p>{len(records)} tests — {_e(', '.join(f'{k}: {v}' for k, v in sorted(Counter(
         r['outcome'] for r in records).items())))} — backend {_e(header.get('backend'))},
 level {_e(header.get('level'))}{' (not valid for qualification)'

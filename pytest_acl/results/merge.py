@@ -1,6 +1,8 @@
 """``pytest-acl merge RUN... --out DIR``: one report over runs from several hosts or devices
-(CI shards, one run per host). Each record keeps where it came from (``source``: run id and
-host), and the merged header keeps every host's environment."""
+(the shards of one ``--acl-shard`` run, or one run per host). Each record keeps where it came
+from (``source``: run id and host); the merged header keeps every run's environment, the
+tests it collected and its summary, so the merged run's verdict — and ``verify`` — can
+check completeness across all of them."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_acl.results.compare import load_run
-from pytest_acl.results.writer import RESULTS_FILE
+from pytest_acl.results.runfile import RESULTS_FILE, RunFile, read_run
 
 
 def source_labels(headers: list[dict[str, Any]]) -> list[str]:
@@ -25,18 +26,38 @@ def source_labels(headers: list[dict[str, Any]]) -> list[str]:
     return labels
 
 
+def _keyed(nodeids: list[str] | None, label: str) -> list[str] | None:
+    return None if nodeids is None else [f"[{label}] {nodeid}" for nodeid in nodeids]
+
+
 def merge(runs: list[Path], out: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    loaded = [load_run(run) for run in runs]
-    headers = [header for header, _ in loaded]
-    records = []
-    for (header, tests), label in zip(loaded, source_labels(headers)):
-        source = {"run_id": header.get("run_id"), "host": header.get("host"),
-                  "devices": header.get("devices"), "label": label}
-        # A run that is itself a merge keeps the sources its records already name.
-        records += [dict(record, source=record.get("source", source))
-                    for record in tests.values()]
+    loaded: list[RunFile] = []
+    for path in runs:
+        run = read_run(path)
+        bad = [p for p in run.problems if "cut short" not in p]
+        if bad:
+            raise ValueError(bad[0])
+        loaded.append(run)
+    headers = [run.header for run in loaded]
+    records: list[dict[str, Any]] = []
+    collections: list[list[str] | None] = []
+    summaries: list[dict[str, Any] | None] = []
+    for run, label in zip(loaded, source_labels(headers)):
+        source = {"run_id": run.header.get("run_id"), "host": run.header.get("host"),
+                  "devices": run.header.get("devices"), "label": label}
+        if run.merged:  # a merge of merges keeps the sources its records already name
+            records += run.records
+            collections += run.header.get("merged_collections") or [None]
+            summaries += run.header.get("merged_summaries") or [None]
+            continue
+        records += [dict(record, source=source) for record in run.records]
+        collections.append(_keyed(run.collected, label))
+        summaries.append(run.summary)
     merged = {"type": "header", "run_id": "merged-" + "+".join(
-        str(h.get("run_id")) for h in headers), "merged_from": headers,
+        str(h.get("run_id")) for h in headers),
+        "merged_from": [s for run in loaded for s in (run.header.get("merged_from")
+                                                      or [run.header])],
+        "merged_collections": collections, "merged_summaries": summaries,
         "backend": ",".join(sorted({str(h.get("backend")) for h in headers})),
         "level": ",".join(sorted({str(h.get("level")) for h in headers}))}
     out.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,10 @@
 Outcomes beyond pass/fail/skip (DESIGN.md "Results"): ``not_supported`` (the backend or SoC
 lacks the API — an applicability skip, not a defect), ``known_fail`` (an expected failure:
 an xfail or an expectation entry), ``xpass`` (an expected failure passed), ``drift`` (an
-observed-level mismatch), ``error`` (setup/teardown, i.e. infrastructure), and ``crash`` /
-``timeout`` for records written by a supervising runner.
+observed-level mismatch), ``error`` (setup/teardown, i.e. infrastructure); and, written by
+the supervisor of the test processes: ``crash`` (the process died while running the test),
+``timeout`` (the test passed its time limit and was ended) and ``device_lost`` (the test
+never ran: its device failed the health probe and no healthy device was left).
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from typing import Any
 import pytest
 
 OUTCOMES = ("pass", "fail", "skip", "not_supported", "known_fail", "waived", "xpass",
-            "drift", "error", "crash", "timeout")
+            "drift", "error", "crash", "timeout", "device_lost")
 FAILING = {"fail", "error", "crash", "timeout", "xpass"}
+NOT_RUN = {"device_lost"}  # not a verdict on the test: a resumed run runs it again
+# Properties the supervisor attaches to the report it makes for a test whose process died.
+CRASH_PROPERTY, LOST_PROPERTY, INTERRUPTED_PROPERTY = "acl.crash", "acl.device_lost", \
+    "acl.interrupted"
 NOT_SUPPORTED_REASONS = ("not exposed by this backend", "does not match acl_soc")
 _XDIST_GROUP = re.compile(r"@[^\]]*$")
 PROPERTY_PREFIX = "acl."
@@ -36,7 +42,15 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
-    """(outcome, message) from a test's setup/call/teardown reports."""
+    """(outcome, message) from a test's setup/call/teardown reports — or from the report
+    the supervisor made when the test's process died (``when == "???"``, as xdist names it)."""
+    ended = phases.get("???")
+    if ended is not None:
+        props = dict(ended.user_properties)
+        if LOST_PROPERTY in props:
+            return "device_lost", str(props[LOST_PROPERTY])
+        crash = props.get(CRASH_PROPERTY) or {}
+        return crash.get("kind", "crash"), str(ended.longreprtext)[-8000:]
     setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("teardown")
     for report in (setup, call):
         if report is not None and report.skipped:
@@ -89,7 +103,7 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "device": props.get("device"),
         "worker": props.get("worker", "main"),
         "duration": round(sum(r.duration for r in phases.values()), 6),
-    }
+    } | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {})
 
 
 def record_key(record: dict[str, Any]) -> str:

@@ -3,10 +3,13 @@
 ``acl`` is the process-wide simulator configured by ``PYTEST_ACL_SIM_*`` (see config.py),
 created on first use — importing this package creates nothing. ``Simulator(...)`` makes an
 independent one (own devices, memory and ids) for tests that must not share state.
+``machine_dir`` (``PYTEST_ACL_SIM_MACHINE_DIR``) is where state that outlives a process lives,
+shared by the simulators of one machine: devices lost in a crash (see faults.py).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -21,9 +24,11 @@ class Simulator:
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
                  hbm: int | str | None = None, *, config: SimConfig | None = None,
-                 sanitizer: str = "warn", defects: Iterable[str] = ()) -> None:
+                 sanitizer: str = "warn", defects: Iterable[str] = (),
+                 machine_dir: str | os.PathLike[str] | None = None) -> None:
         from pytest_acl.sim.bundles import BundleManager
         from pytest_acl.sim.defects import Defects
+        from pytest_acl.sim.faults import Machine
         from pytest_acl.sim.models import ModelManager
         from pytest_acl.sim.module import build_acl_module
         from pytest_acl.sim.runtime import Runtime
@@ -38,6 +43,7 @@ class Simulator:
         self.runtime = Runtime(self.config)
         self.sanitizer = self.runtime.sanitizer = Sanitizer(sanitizer)
         self.defects = self.runtime.defects = Defects(defects)
+        self.machine = self.runtime.machine = Machine(machine_dir)
         self.models = ModelManager(self.runtime)
         self.bundles = BundleManager(self.runtime, self.models)
         self.runtime.release_hooks += [self.bundles.release_all, self.models.release_all]
@@ -51,10 +57,11 @@ class Simulator:
     def from_env(cls) -> Simulator:
         """A simulator configured by the ``PYTEST_ACL_SIM_*`` environment variables."""
         from pytest_acl.sim.defects import Defects
+        from pytest_acl.sim.faults import Machine
         from pytest_acl.sim.sanitizer import Sanitizer
 
         return cls(config=SimConfig.from_env(), sanitizer=Sanitizer.from_env().mode,
-                   defects=Defects.from_env())
+                   defects=Defects.from_env(), machine_dir=Machine.from_env().directory)
 
     def live_counts(self) -> dict[str, int]:
         """Live resources by kind (device bytes in use, contexts, streams, …)."""

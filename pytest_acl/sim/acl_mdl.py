@@ -18,7 +18,7 @@ from typing import Any
 from pytest_acl.constants import AclError, Format
 from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, \
     read_model
-from pytest_acl.sim import hostmem
+from pytest_acl.sim import faults, hostmem
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
 from pytest_acl.sim.devmem import is_device_address
@@ -363,8 +363,11 @@ class ModelApi:
         actor = (f"stream {stream:#x}" if stream else
                  f"default stream of context {target.context_handle:#x}")
         token = self._rt.sanitizer.begin(model_id, model.work.ptr, model.work.size, actor)
+        hangs = "shared_work_async_hangs" in self._rt.defects and self._models.shares_work(model)
 
         def run() -> None:
+            if hangs:
+                faults.hang()  # the stream's worker never gets past this task
             try:
                 self._run(model, inputs, shapes, outputs, out_ds)
             finally:

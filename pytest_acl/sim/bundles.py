@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pytest_acl.constants import AclError
 from pytest_acl.om.bundle import Bundle, read_bundle
 from pytest_acl.om.reader import LOAD_MEM, OmError
+from pytest_acl.sim import faults
 from pytest_acl.sim.models import LoadedModel, ModelManager, Region
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.runtime import Runtime
@@ -92,6 +93,9 @@ class BundleManager:
         count = len(loaded.bundle.models)
         if index == count and "bundle_index_equal_count_accepted" in self._rt.defects:
             return count - 1
+        if index >= count and "bundle_index_overrun_segfaults" in self._rt.defects:
+            self._rt.crashing(loaded.device_id)
+            faults.segfault()  # the graph table is read at [index] before any check
         if index >= count:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"index {index} is outside [0, {len(loaded.bundle.models) - 1}]")

@@ -3,6 +3,10 @@
 Switch them on with ``PYTEST_ACL_SIM_DEFECTS=name,name`` or ``Simulator(defects=[...])``.
 With none switched on the simulator behaves exactly as documented; each defect changes one
 observable behaviour, described in one line here.
+
+The defects in :data:`FATAL` end or hang the process (faults.py) instead of answering wrongly:
+they model fatal driver bugs, for testing that the test runner survives them. Each has a
+narrow trigger that only a few suite tests reach.
 """
 
 from __future__ import annotations
@@ -43,7 +47,21 @@ DEFECTS = {
     "desc_wrong_output_size": "get_output_size_by_index reports 4 bytes more than the output",
     "outputs_perturbed": "execution adds 1e-3 to every output value",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
+    "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
+                                      "past the graph table: the process dies with SIGSEGV",
+    "oom_load_exits": "a load that cannot get enough device memory ends the process with "
+                      "exit status 1 instead of returning the error code",
+    "shared_work_async_hangs": "an execute_async whose work memory is shared with another "
+                               "loaded model never completes: synchronize_stream waits forever",
+    "crash_loses_device": "a crash defect (SIGSEGV or exit) first loses its device: every "
+                          "later set_device on it returns 507033, in any process of the "
+                          "machine dir",
 }
+
+# Defects that end or hang the process; the runner's crash and timeout handling is tested
+# with them (the suite-sensitivity kill table leaves them out).
+FATAL = frozenset({"bundle_index_overrun_segfaults", "oom_load_exits",
+                   "shared_work_async_hangs", "crash_loses_device"})
 
 
 class Defects(frozenset[str]):

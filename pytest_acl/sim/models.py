@@ -31,6 +31,7 @@ from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.modeldef import ModelDef
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
+from pytest_acl.sim import faults
 from pytest_acl.sim.devmem import OutOfMemory
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.runtime import Runtime
@@ -122,6 +123,9 @@ class ModelManager:
         try:
             return Region(self._rt.devices[device_id].heap.allocate(size), size, owned=True)
         except OutOfMemory as exc:
+            if "oom_load_exits" in self._rt.defects:
+                self._rt.crashing(device_id)
+                faults.exit_process(1)  # the driver's fatal path, not an error code
             raise AclFail(E.ACL_ERROR_GE_MEMORY_ALLOCATION, f"{what}: {exc}") from None
 
     def release(self, region: Region) -> None:
@@ -237,6 +241,14 @@ class ModelManager:
             raise AclFail(E.ACL_ERROR_RT_MODEL_CONTEXT,
                           f"model {model_id} was loaded in another context")
         return model
+
+    def shares_work(self, model: LoadedModel) -> bool:
+        """Whether another loaded model's work memory overlaps ``model``'s (user work
+        buffers shared between models; system work memory is never shared)."""
+        start, end = model.work.ptr, model.work.ptr + model.work.size
+        return start != end and any(
+            other is not model and other.work.size and other.work.ptr < end
+            and start < other.work.ptr + other.work.size for other in self.live())
 
     def users_of(self, start: int, end: int) -> list[tuple[int, str, int]]:
         """(model id, role, address) of user memory of loaded models inside [start, end)."""

@@ -4,6 +4,7 @@ This layer knows the rules and raises :class:`AclFail` with the code CANN return
 surface (``acl_*.py``) only parses arguments and shapes return values. Sources of each rule:
 reference/acl-api.md §5.13 (aclInit/aclFinalize reference counting), §3.1 (codes), §4.5
 (aclrtMalloc), DESIGN.md "The simulator" (contexts per thread, default context on set_device).
+A device lost in a crash (defect crash_loses_device, faults.py) cannot be set again: 507033.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pytest_acl.constants import AclError
 from pytest_acl.sim.config import SimConfig
 from pytest_acl.sim.devmem import DeviceHeap, OutOfMemory, device_of, is_device_address
+from pytest_acl.sim.faults import Machine
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.hostmem import HostAllocations
 from pytest_acl.sim.pyargs import AclFail
@@ -65,6 +67,7 @@ class Runtime:
 
         self.sanitizer = Sanitizer("off")  # replaced by the Simulator's
         self.defects: frozenset[str] = frozenset()  # the Simulator's switched-on defects
+        self.machine = Machine()  # replaced by the Simulator's
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
     # aclInit counts; aclFinalize ignores the count and is refused only when it already ran
@@ -121,6 +124,9 @@ class Runtime:
     def set_device(self, device_id: int) -> None:
         with self.lock:
             device = self.device(device_id)
+            if self.machine.device_lost(device_id):
+                raise AclFail(E.ACL_ERROR_RT_DEV_SETUP_ERROR,
+                              f"device {device_id} was lost in a crash and cannot be set up")
             if not device.default_context:
                 device.default_context = self.handles.new(
                     Kind.CONTEXT, lambda h: Context(h, device_id, is_default=True))
@@ -145,6 +151,12 @@ class Runtime:
 
     def current_device(self) -> int:
         return self.current_context().device_id
+
+    def crashing(self, device_id: int) -> None:
+        """A fatal fault on ``device_id`` is about to end the process: with the defect
+        crash_loses_device the device is first lost for the rest of the machine's life."""
+        if "crash_loses_device" in self.defects:
+            self.machine.lose_device(device_id)
 
     # -- contexts ----------------------------------------------------------------------------
     def _contexts(self) -> list[Context]:

@@ -1,115 +1,264 @@
-"""Qualification bundles and ``pytest-acl verify``; ``pytest-acl merge`` over runs."""
+"""Qualification bundles and ``pytest-acl verify``: a complete full run of the real suite is
+CONFORMANT; every forgery and every kind of incompleteness is not; a signed bundle fails its
+signature after any edit; verify reads nothing outside the bundle."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-from pytest_acl.results.compare import load_run
+import pytest
 
+from pytest_acl.results.qualification import BUNDLE_FILE, sha256, write_bundle
 
-INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--strict-markers")
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
-CATALOG = textwrap.dedent("""
-    [[clause]]
-    id = "demo.one"
-    api = "x"
-    source = "s"
-    level = "must"
-    text = "one"
-
-    [[clause]]
-    id = "demo.two"
-    api = "x"
-    source = "s"
-    level = "must"
-    text = "two"
-""")
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout)
 
 
-def run(pytester, body: str, *extra: str) -> Path:
-    pytester.makefile(".toml", clauses=CATALOG)
-    pytester.makepyfile(test_q=textwrap.dedent(body))
-    out = pytester.path / f"out{len(list(pytester.path.glob('out*')))}"
-    pytester.runpytest(*INNER, "--acl-report-dir", str(out), *extra)
-    (directory,) = list(out.iterdir())
-    return directory
+def verdict_of(run: Path, *extra: str) -> str:
+    result = cli("verify", str(run), *extra)
+    first = result.stdout.splitlines()[0] if result.stdout else result.stderr
+    assert (result.returncode == 0) == (first == "verdict: CONFORMANT"), result.stdout
+    return result.stdout
 
 
-COMPLETE = """
-    import pytest
-
-    @pytest.mark.acl_clause("demo.one")
-    def test_one():
-        pass
-
-    @pytest.mark.acl_clause("demo.two")
-    def test_two():
-        pass
-"""
+@pytest.fixture
+def bundle(full_run, tmp_path) -> Path:
+    """A private copy of the complete full run's bundle, to edit."""
+    copy = tmp_path / "bundle"
+    shutil.copytree(full_run.directory, copy)
+    return copy
 
 
-def test_full_runs_write_a_bundle_that_verifies(pytester):
-    directory = run(pytester, COMPLETE, "--acl-level", "full")
-    bundle = json.loads((directory / "qualification.json").read_text())
-    assert set(bundle["files"]) == {"results.jsonl", "report.html", "clauses.toml"}
-    result = cli("verify", str(directory))
-    assert result.returncode == 0 and result.stdout.startswith("verdict: CONFORMANT")
+def lines_of(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
 
 
-def test_quick_runs_are_never_valid(pytester):
-    directory = run(pytester, COMPLETE)
-    result = cli("verify", str(directory))
-    assert result.returncode == 1 and "no qualification.json" in result.stdout
+def write_lines(run: Path, lines: list[dict]) -> None:
+    (run / "results.jsonl").write_text("".join(json.dumps(line, sort_keys=True) + "\n"
+                                               for line in lines))
 
 
-def test_an_incomplete_or_failing_or_edited_run(pytester):
-    incomplete = run(pytester, COMPLETE.replace('"demo.two"', '"demo.one"'), "--acl-level", "full")
-    result = cli("verify", str(incomplete))
-    assert "verdict: INVALID" in result.stdout and "never exercised: demo.two" in result.stdout
-    failing = run(pytester, COMPLETE.replace("pass\n\n    @pytest", "assert 0\n\n    @pytest", 1),
-                  "--acl-level", "full")
-    result = cli("verify", str(failing))
-    assert result.returncode == 1 and "verdict: NOT CONFORMANT" in result.stdout
-    assert "failed: test_q.py::test_one" in result.stdout
-    edited = run(pytester, COMPLETE, "--acl-level", "full")
-    with (edited / "results.jsonl").open("a") as stream:
+def rehash(run: Path) -> None:
+    """What a forger does after an edit: recompute the hashes in qualification.json."""
+    record = json.loads((run / BUNDLE_FILE).read_text())
+    record["files"] = {name: sha256(run / name) for name in record["files"]
+                       if (run / name).is_file()}
+    (run / BUNDLE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def test_a_complete_full_run_is_conformant_and_says_it_is_unsigned(full_run):
+    assert {p.name for p in full_run.directory.iterdir()} == {
+        "results.jsonl", "report.html", BUNDLE_FILE}
+    output = verdict_of(full_run.directory)
+    assert output.startswith("verdict: CONFORMANT")
+    assert "unsigned" in output
+
+
+def test_a_quick_run_writes_no_bundle_and_never_verifies(run_suite, tmp_path):
+    run = run_suite(tmp_path / "quick", "-k", "test_lifecycle")
+    assert not (run.directory / BUNDLE_FILE).exists()
+    assert cli("verify", str(run.directory)).stdout.startswith("verdict: INVALID")
+
+
+def test_a_full_run_with_deselected_tests_is_not_conformant(run_suite, tmp_path):
+    run = run_suite(tmp_path / "partial", "--acl-level", "full", "-k", "test_lifecycle")
+    assert (run.directory / BUNDLE_FILE).is_file()  # complete for what it selected...
+    output = verdict_of(run.directory)
+    assert output.startswith("verdict: INVALID")  # ...but not the suite
+    assert "of the 670 required tests have no record" in output
+
+
+def make_failing(run: Path) -> None:
+    """Turn the bundle into the one a run with a failing test writes (records, summary,
+    report and hashes all agree)."""
+    from pytest_acl.clauses import load_clauses
+    from pytest_acl.results.html import render
+    from pytest_acl.results.runfile import read_run
+    from pytest_acl.results.verdict import run_verdict
+    from pytest_acl.suite import catalog_file
+
+    lines = lines_of(run)
+    test = next(line for line in lines if line["type"] == "test")
+    test["outcome"], test["message"] = "fail", "AssertionError: the card said no"
+    write_lines(run, lines)
+    contents = read_run(run)
+    verdict = run_verdict(contents.collected, contents.final_records(), True)
+    lines[-1].update(verdict=verdict.verdict, counts=verdict.counts, reasons=verdict.reasons)
+    write_lines(run, lines)
+    (run / "report.html").write_text(render(lines[0], list(read_run(run).final_records().values()),
+                                            load_clauses(catalog_file()), verdict))
+    rehash(run)
+
+
+def _fail_edited_to_pass(run: Path) -> None:
+    make_failing(run)
+    assert cli("verify", str(run)).stdout.startswith("verdict: NOT CONFORMANT")
+    lines = lines_of(run)
+    next(line for line in lines if line["type"] == "test")["outcome"] = "pass"
+    write_lines(run, lines)
+    rehash(run)
+
+
+def _record_outcome(run: Path, outcome: str) -> None:
+    lines = lines_of(run)
+    next(line for line in lines if line["type"] == "test")["outcome"] = outcome
+    write_lines(run, lines)
+    rehash(run)
+
+
+def _duplicate_record(run: Path) -> None:
+    lines = lines_of(run)
+    test = next(line for line in lines if line["type"] == "test")
+    write_lines(run, [*lines[:-1], test, lines[-1]])
+    rehash(run)
+
+
+def _drop_record(run: Path) -> None:
+    lines = lines_of(run)
+    lines.remove(next(line for line in lines if line["type"] == "test"))
+    write_lines(run, lines)
+    rehash(run)
+
+
+def _foreign_record(run: Path) -> None:
+    lines = lines_of(run)
+    extra = dict(next(line for line in lines if line["type"] == "test"))
+    extra["nodeid"] = "suites/test_made_up.py::test_that_always_passes"
+    write_lines(run, [*lines[:-1], extra, lines[-1]])
+    rehash(run)
+
+
+def _results_dropped_from_files(run: Path) -> None:
+    make_failing(run)
+    record = json.loads((run / BUNDLE_FILE).read_text())
+    del record["files"]["results.jsonl"]
+    (run / BUNDLE_FILE).write_text(json.dumps(record))
+
+
+def _empty_files(run: Path) -> None:
+    (run / BUNDLE_FILE).write_text(json.dumps({"format": 2, "files": {},
+                                               "expectations": None}))
+
+
+def _quick_relabelled_full(run: Path) -> None:
+    lines = lines_of(run)
+    lines[0]["level"] = "quick"
+    lines[0]["options"]["level"]["value"] = "quick"
+    write_lines(run, lines)
+    rehash(run)  # the run as a quick run would be, now relabelled:
+    lines[0]["level"] = "full"
+    write_lines(run, lines)
+    rehash(run)
+
+
+def _cut_short(run: Path) -> None:
+    lines = lines_of(run)
+    write_lines(run, lines[:-1])  # no summary: the run was killed
+    rehash(run)
+
+
+def _appended_line(run: Path) -> None:
+    with (run / "results.jsonl").open("a") as stream:
         stream.write("\n")
-    assert "hash mismatch" in cli("verify", str(edited)).stdout
 
 
-def test_the_expectation_file_used_is_part_of_the_bundle(pytester):
-    pytester.makefile(".toml", expect='[[expectation]]\nmatch = "x"\nreason = "r"\n'
-                                      'expires = 2999-01-01\n')
-    directory = run(pytester, COMPLETE, "--acl-level", "full", "--acl-expectations",
-                    "expect.toml")
-    bundle = json.loads((directory / "qualification.json").read_text())
-    assert bundle["expectations"] == "expectations.toml" and "expectations.toml" in bundle["files"]
+def _report_edited(run: Path) -> None:
+    make_failing(run)
+    page = (run / "report.html").read_text()
+    (run / "report.html").write_text(page.replace('id="verdict">FAIL<', 'id="verdict">PASS<'))
+    rehash(run)
 
 
-def test_merge_keeps_sources_and_hosts(pytester):
-    first = run(pytester, COMPLETE)
-    second = run(pytester, COMPLETE.replace("pass\n", "assert 0\n", 1))
-    out = pytester.path / "merged"
-    result = cli("merge", str(first), str(second), "--out", str(out), "--clauses",
-                 str(pytester.path / "clauses.toml"))
-    assert result.returncode == 0, result.stderr
-    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert lines[0]["type"] == "header" and len(lines[0]["merged_from"]) == 2
-    assert {r["source"]["run_id"] for r in lines[1:]} == {first.name, second.name}
-    assert len(lines) == 5 and (out / "report.html").is_file()
-    assert len(load_run(out)[1]) == 4  # both hosts' records of each test are kept apart
-    assert "FAIL" in (out / "report.html").read_text()
+FORGERIES = {
+    "fail edited to pass, hash recomputed": (_fail_edited_to_pass, "INVALID"),
+    "unknown outcome": (lambda run: _record_outcome(run, "passed_with_honours"), "INVALID"),
+    "duplicated record": (_duplicate_record, "INVALID"),
+    "dropped record": (_drop_record, "INVALID"),
+    "record of a test the suite lacks": (_foreign_record, "INVALID"),
+    "results.jsonl dropped from files": (_results_dropped_from_files, "INVALID"),
+    "empty files": (_empty_files, "INVALID"),
+    "quick run relabelled full": (_quick_relabelled_full, "INVALID"),
+    "killed run given a bundle": (_cut_short, "INVALID"),
+    "edited after the run": (_appended_line, "INVALID"),
+    "report.html edited": (_report_edited, "INVALID"),
+}
 
 
-def test_verify_and_merge_report_unreadable_runs(tmp_path):
-    assert cli("verify", str(tmp_path)).returncode == 1
-    result = cli("merge", str(tmp_path), "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "no results.jsonl" in result.stderr
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_no_forgery_or_incompleteness_is_conformant(bundle, forgery):
+    edit, expected = FORGERIES[forgery]
+    edit(bundle)
+    output = verdict_of(bundle)
+    assert output.startswith(f"verdict: {expected}"), output
+
+
+def test_verify_reads_nothing_outside_the_bundle(bundle, tmp_path):
+    """``files`` naming a path outside (here a FIFO, which would block a reader forever) or a
+    results.jsonl that is a link to a file elsewhere: INVALID, and nothing outside is read."""
+    fifo = tmp_path / "outside"
+    os.mkfifo(fifo)
+    record = json.loads((bundle / BUNDLE_FILE).read_text())
+    record["files"]["../outside"] = "0" * 64
+    (bundle / BUNDLE_FILE).write_text(json.dumps(record))
+    output = verdict_of(bundle)  # a read of the FIFO would time this out
+    assert output.startswith("verdict: INVALID") and "not part of a bundle ../outside" in output
+
+    linked = tmp_path / "linked"
+    shutil.copytree(bundle, linked)
+    elsewhere = tmp_path / "results-elsewhere.jsonl"
+    (linked / "results.jsonl").rename(elsewhere)
+    (linked / "results.jsonl").symlink_to(elsewhere)
+    rehash(linked)
+    assert "not a regular file inside the bundle" in verdict_of(linked)
+
+
+def test_a_signed_bundle_verifies_and_any_edit_breaks_its_signature(bundle, tmp_path):
+    keys = tmp_path / "keys"
+    assert cli("keygen", "--out", str(keys)).returncode == 0
+    private, public = keys / "acl-sign.pem", keys / "acl-sign.pub.pem"
+    assert private.stat().st_mode & 0o777 == 0o600
+    write_bundle(bundle, None, private)
+    output = verdict_of(bundle, "--key", str(public))
+    assert output.startswith("verdict: CONFORMANT") and "signature valid" in output
+    assert "not checked" in verdict_of(bundle)  # signed, but no key given
+
+    other = tmp_path / "other"
+    cli("keygen", "--out", str(other))
+    output = verdict_of(bundle, "--key", str(other / "acl-sign.pub.pem"))
+    assert output.startswith("verdict: INVALID") and "signature does not match" in output
+
+    lines = lines_of(bundle)
+    next(line for line in lines if line["type"] == "test")["duration"] += 1.0
+    write_lines(bundle, lines)
+    rehash(bundle)  # the hashes agree again; only the signature can tell
+    assert verdict_of(bundle).startswith("verdict: CONFORMANT")
+    output = verdict_of(bundle, "--key", str(public))
+    assert output.startswith("verdict: INVALID") and "signature does not match" in output
+
+
+def test_an_unsigned_bundle_fails_when_a_key_is_given(bundle, tmp_path):
+    cli("keygen", "--out", str(tmp_path))
+    output = verdict_of(bundle, "--key", str(tmp_path / "acl-sign.pub.pem"))
+    assert output.startswith("verdict: INVALID") and "unsigned" in output
+
+
+def test_bad_keys_are_clear_errors(bundle, tmp_path):
+    (tmp_path / "junk.pem").write_text("not a key")
+    result = cli("verify", str(bundle), "--key", str(tmp_path / "junk.pem"))
+    assert result.returncode == 2 and "not a PEM public key" in result.stderr
+    assert cli("keygen", "--out", str(tmp_path)).returncode == 0
+    result = cli("keygen", "--out", str(tmp_path))
+    assert result.returncode == 2 and "never overwritten" in result.stderr
+
+
+def test_verify_of_what_is_not_a_run(tmp_path):
+    result = cli("verify", str(tmp_path))
+    assert result.returncode == 1 and "not a run directory" in result.stdout

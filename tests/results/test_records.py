@@ -88,8 +88,10 @@ def test_every_outcome_of_the_taxonomy(suite):
     result = suite.runpytest(*INNER, "--acl-report-dir", "out")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     lines = records(suite.path / "out")
-    header, tests, summary = lines[0], lines[1:-1], lines[-1]
+    header, collection, summary = lines[0], lines[1], lines[-1]
+    tests = [line for line in lines if line["type"] == "test"]
     assert header["type"] == "header" and header["backend"] == "sim"
+    assert collection["type"] == "collection" and collection["count"] == 10 == len(tests)
     assert header["options"]["report-dir"]["source"] == "command line"
     outcomes = {r["nodeid"].split("::")[1]: r["outcome"] for r in tests}
     assert outcomes == {"test_pass": "pass", "test_fail": "fail",
@@ -105,6 +107,7 @@ def test_every_outcome_of_the_taxonomy(suite):
     assert "setup broke" in by_name["test_error"]["message"]
     assert summary["type"] == "summary" and summary["exitstatus"] == 1
     assert summary["counts"]["pass"] == 3 and summary["counts"]["drift"] == 1
+    assert summary["verdict"] == "FAIL" and summary["missing"] == 0
 
 
 def test_under_xdist_only_the_controller_writes(suite):
@@ -135,8 +138,9 @@ def test_a_killed_run_keeps_a_valid_file_of_what_finished(pytester):
     """)
     pytester.runpytest_subprocess(*INNER, "-p", "no:randomly", "--acl-report-dir", "out")
     lines = records(pytester.path / "out")
-    assert lines[0]["type"] == "header"
-    assert [r["nodeid"].split("::")[1] for r in lines[1:]] == ["test_one", "test_two"]
+    assert [line["type"] for line in lines] == ["header", "collection", "test", "test"]
+    assert lines[1]["count"] == 4  # the run knows what it did not get to
+    assert [r["nodeid"].split("::")[1] for r in lines[2:]] == ["test_one", "test_two"]
 
 
 def test_xdist_group_suffixes_are_stripped():
@@ -202,5 +206,5 @@ def test_two_in_process_runs_into_one_report_dir_keep_both_result_files(pytester
         pytester.runpytest("-p", "no:cacheprovider", "--acl-report-dir", "reports")
     files = sorted((pytester.path / "reports").glob("*/results.jsonl"))
     assert len(files) == 2
-    assert all(json.loads(f.read_text().splitlines()[1])["nodeid"] == "test_one.py::test_one"
+    assert all(json.loads(f.read_text().splitlines()[2])["nodeid"] == "test_one.py::test_one"
                for f in files)

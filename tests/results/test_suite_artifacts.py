@@ -27,7 +27,7 @@ def test_a_suite_run_writes_every_view(built_catalog, tmp_path):
     assert any(line.split()[:2] == ["lifecycle", "-"] for line in matrix.splitlines())
     (run,) = list((tmp_path / "reports").iterdir())
     lines = (run / "results.jsonl").read_text().splitlines()
-    assert len(lines) == 2 + 15  # header, 15 tests, summary
+    assert len(lines) == 3 + 15  # header, collection, 15 tests, summary
     assert "<table id='matrix'>" in (run / "report.html").read_text()
     assert len(list((tmp_path / "allure").glob("*-result.json"))) == 15
     assert (tmp_path / "allure" / "environment.properties").is_file()

@@ -1,0 +1,66 @@
+"""The plugin in every process that runs tests (an xdist worker, or a serial session): it
+keeps the flight recorder current — the test running and, through the recording wrapper,
+the ACL call in flight — and enforces the per-test limit (``timeouts.Watchdog``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_acl.isolation.flight import FLIGHT_DIR, FlightRecorder
+from pytest_acl.isolation.timeouts import Watchdog
+
+
+class TestProcess:
+    __test__ = False  # not a test class, whatever its name says
+
+    def __init__(self, config: pytest.Config, run_dir: Callable[[], Path], name: str,
+                 device: int | None, limit: float) -> None:
+        self.config = config
+        self.run_dir, self.name, self.device, self.limit = run_dir, name, device, limit
+        self.flight: Any = _NoFlight()
+        self._module: Any = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """The run directory exists now (the writer or the controller claimed it)."""
+        from pytest_acl.state import get_state
+
+        self.flight = FlightRecorder(self.run_dir() / FLIGHT_DIR, self.name)
+        self.flight.arm_fatal_signals()
+        if self.limit > 0:
+            self.config.pluginmanager.register(Watchdog(self.flight), "acl-watchdog")
+        module = get_state(self.config).backend().module
+        if hasattr(module, "flight"):  # the recording wrapper notes every ACL call
+            module.flight = self.flight
+            self._module = module
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.flight.test_started(nodeid, self.device)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logfinish(self) -> None:
+        self.flight.test_finished()
+
+    def pytest_unconfigure(self) -> None:
+        """The process ends normally: its black box has nothing to tell."""
+        if self._module is not None:
+            self._module.flight = None
+        self.flight.close(remove=True)
+
+
+class _NoFlight:
+    """Before the session starts there is nothing to record."""
+
+    def test_started(self, nodeid: str, device: int | None) -> None:
+        pass
+
+    def test_finished(self) -> None:
+        pass
+
+    def close(self, remove: bool = False) -> None:
+        pass

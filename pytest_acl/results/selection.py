@@ -1,0 +1,45 @@
+"""Which collected tests this session runs: its shard (``--acl-shard``) and, when resuming,
+not those that already have a final record. Every process computes the same selection
+(xdist workers must collect identical lists); only the session's main process checks that
+a resumed session collects the run's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_acl.results import shard as sharding
+from pytest_acl.results.records import base_nodeid
+from pytest_acl.suite import node_prefix
+
+
+class RunSelection:
+    def __init__(self, config: pytest.Config, shard: tuple[int, int] | None,
+                 durations: Path | None, done: set[str], check: object | None) -> None:
+        self.config = config
+        self.shard = shard
+        self.durations = durations
+        self.done = done
+        self.check = check  # the main process's ResumeState (None in workers / new runs)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        keep = items
+        if self.shard is not None:
+            weights = sharding.durations(self.durations) if self.durations else None
+            chosen = sharding.select([base_nodeid(item.nodeid) for item in items], self.shard,
+                                     node_prefix(config.rootpath), weights)
+            keep = [item for item in items if base_nodeid(item.nodeid) in chosen]
+        if self.check is not None:
+            from pytest_acl.results.resume import collection_difference
+
+            problem = collection_difference(self.check, {base_nodeid(item.nodeid) for item in keep})
+            if problem:
+                raise pytest.UsageError(problem)
+        keep = [item for item in keep if base_nodeid(item.nodeid) not in self.done]
+        if len(keep) != len(items):
+            kept = set(map(id, keep))
+            config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept])
+            items[:] = keep

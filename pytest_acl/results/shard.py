@@ -1,0 +1,57 @@
+"""``--acl-shard K/N``: one suite over many hosts.
+
+The collected tests are split into N disjoint shards that together are the whole
+collection; every host computes the same split from the same collection, so the shards
+need no coordination. With ``--acl-shard-durations RUN`` the shards are balanced by the
+test durations of that earlier run (longest first, each to the least-loaded shard); tests
+it does not know count as its median. Without it every test weighs the same, which
+balances the shards by count. Inside a shard the tests keep their collection order.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from pytest_acl.results.runfile import read_run
+from pytest_acl.suite import canonical
+
+
+def split(nodeids: list[str], count: int,
+          weights: dict[str, float] | None = None) -> list[list[str]]:
+    """The N shards of ``nodeids`` (a list of lists, shard 1 first)."""
+    known = [w for w in (weights or {}).values() if w > 0]
+    default = statistics.median(known) if known else 1.0
+    weight = [max((weights or {}).get(nodeid, default), 1e-6) for nodeid in nodeids]
+    loads = [0.0] * count
+    members: list[list[int]] = [[] for _ in range(count)]
+    for index in sorted(range(len(nodeids)), key=lambda i: (-weight[i], i)):
+        shard = min(range(count), key=lambda k: (loads[k], k))
+        members[shard].append(index)
+        loads[shard] += weight[index]
+    return [[nodeids[i] for i in sorted(shard)] for shard in members]
+
+
+def durations(run: Path) -> dict[str, float]:
+    """Seconds per test of an earlier run, by canonical id (so a run started elsewhere, or
+    a merged run of several hosts, balances this one)."""
+    contents = read_run(run)
+    sources = contents.header.get("merged_from") or [contents.header]
+    prefixes = [source.get("suite_prefix") for source in sources]
+    found: dict[str, float] = {}
+    for record in contents.final_records().values():
+        duration = record.get("duration")
+        if not isinstance(duration, int | float):
+            continue
+        for prefix in prefixes:
+            found[canonical(record["nodeid"], prefix)] = float(duration)
+    return found
+
+
+def select(nodeids: list[str], shard: tuple[int, int], prefix: str | None,
+           weights: dict[str, float] | None) -> set[str]:
+    """The node ids of shard ``(K, N)`` of this collection."""
+    index, count = shard
+    by_canonical = {canonical(nodeid, prefix): nodeid for nodeid in nodeids}
+    chosen = split(list(by_canonical), count, weights)[index - 1]
+    return {by_canonical[name] for name in chosen}
