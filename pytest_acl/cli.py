@@ -98,7 +98,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from pytest_acl.clauses import load_clauses
     from pytest_acl.results.html import render
-    from pytest_acl.results.merge import merge
+    from pytest_acl.results.merge import merge, missing_shards
     from pytest_acl.results.qualification import write_bundle
     from pytest_acl.results.runfile import RunNotFound, read_run
     from pytest_acl.results.signing import SigningUnavailable, load_private
@@ -116,8 +116,9 @@ def _merge(args: argparse.Namespace) -> int:
     catalog = Path(args.clauses) if args.clauses else catalog_file()
     clauses = load_clauses(catalog) if catalog is not None and catalog.is_file() else {}
     run = read_run(out)
-    verdict = run_verdict(run.collected, run.final_records(), run.ended)
-    (out / "report.html").write_text(render(header, list(run.final_records().values()),
+    verdict = run_verdict(run.collected, run.final_records(), run.ended,
+                          missing_shards(header["merged_from"]))
+    (out / "report.html").write_text(render(run.header, list(run.final_records().values()),
                                             clauses, verdict))
     print(f"merged {len(args.runs)} runs ({len(records)} records) into {args.out}: "
           f"{verdict.text}")

@@ -137,7 +137,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     limit, source = state.limit
     lines.append(f"acl: per-test limit {limit:g} s (from {source}), enforced by the "
                  "faulthandler watchdog whatever pytest-timeout's method says" if limit else
-                 f"acl: no per-test time limit ({source})")
+                 "acl: no per-test time limit (" + (source if "not active" in source
+                                                     else f"turned off, from {source}") + ")")
     shard = state.settings["shard"].value
     if shard:
         lines.append(f"acl: shard {shard[0]}/{shard[1]} (from {state.settings['shard'].source})"

@@ -94,18 +94,19 @@ def suite_env(**extra):
 
 @pytest.fixture(scope="session")
 def run_suite(built_catalog):
-    """``run_suite(report_dir, *args, env=None, paths=("suites",))``: the conformance suite
-    in a subprocess (serial unless args say otherwise), on the session's built catalog."""
+    """``run_suite(report_dir, *args, paths=("suites",), **environment)``: the conformance
+    suite in a subprocess (serial unless args say otherwise) on the session's built catalog,
+    with a clean environment plus the variables given."""
     import subprocess
     import sys
     import time
 
-    def run(report_dir, *args, env=None, paths=("suites",), timeout=900):
+    def run(report_dir, *args, paths=("suites",), timeout=900, **env):
         start = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
              "--acl-model-dir", str(built_catalog[0]), "--acl-report-dir", str(report_dir),
-             *args], cwd=ROOT, env=env or suite_env(), capture_output=True, text=True,
+             *args], cwd=ROOT, env=suite_env(**env), capture_output=True, text=True,
             timeout=timeout)
         return SuiteRun(result, report_dir, time.monotonic() - start)
 

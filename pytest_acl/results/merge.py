@@ -26,6 +26,29 @@ def source_labels(headers: list[dict[str, Any]]) -> list[str]:
     return labels
 
 
+def shard_gaps(headers: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(what makes the runs not one sharded run, which shards are missing). Runs that are no
+    shards at all (one run per host) have neither."""
+    shards = [h.get("shard") for h in headers]
+    if not any(shards):
+        return [], []
+    parsed = [tuple(map(int, s.split("/"))) if isinstance(s, str) and "/" in s else None
+              for s in shards]
+    totals = {p[1] for p in parsed if p}
+    indices = [p[0] for p in parsed if p]
+    if None in parsed or len(totals) != 1 or len(indices) != len(set(indices)):
+        return [f"the runs are not the shards of one run, each once (shards {shards}); merge "
+                "the N shards of one --acl-shard run"], []
+    total = next(iter(totals))
+    return [], [f"{k}/{total}" for k in range(1, total + 1) if k not in indices]
+
+
+def missing_shards(headers: list[dict[str, Any]]) -> str | None:
+    """Why a merged run is incomplete for want of shards (None when it is not)."""
+    absent = shard_gaps(headers)[1]
+    return f"shard(s) {', '.join(absent)} not merged in" if absent else None
+
+
 def _keyed(nodeids: list[str] | None, label: str) -> list[str] | None:
     return None if nodeids is None else [f"[{label}] {nodeid}" for nodeid in nodeids]
 

@@ -169,15 +169,9 @@ def check_sources(run: RunFile, own_hash: str | None) -> list[str]:
         elif source.get("suite_hash") != own_hash:
             problems.append(f"run {name}: ran another conformance suite (fingerprint "
                             f"{str(source.get('suite_hash'))[:12]}, this one {own_hash[:12]})")
-    shards = [source.get("shard") for source in _sources(run)]
-    if len(shards) > 1 or any(shards):
-        parsed = [tuple(map(int, s.split("/"))) if isinstance(s, str) and "/" in s else None
-                  for s in shards]
-        counts = {p[1] for p in parsed if p}
-        if None in parsed or len(counts) != 1 or \
-                sorted(p[0] for p in parsed if p) != list(range(1, next(iter(counts)) + 1)):
-            problems.append(f"the runs are not the shards of one run, each once (shards "
-                            f"{shards}); merge the N shards of one --acl-shard run")
+    from pytest_acl.results.merge import shard_gaps
+
+    problems += shard_gaps(_sources(run))[0]
     return problems
 
 
@@ -198,7 +192,7 @@ def check_consistency(run: RunFile, report_html: str) -> list[str]:
                             f"{source.get('level')!r} but the run's options say {option!r}")
     summary = run.summary or {}
     final = run.final_records()
-    interrupted = summary.get("interrupted")
+    interrupted = _interruption(run)
     verdict = run_verdict(run.collected, final, run.ended, interrupted)
     if not run.merged and (summary.get("counts") != verdict.counts
                            or summary.get("verdict") != verdict.verdict):
@@ -211,6 +205,15 @@ def check_consistency(run: RunFile, report_html: str) -> list[str]:
         problems.append(f"{REPORT_FILE} is not the report of {RESULTS_FILE} (one of them was "
                         "edited)")
     return problems
+
+
+def _interruption(run: RunFile) -> str | None:
+    """What the run's verdict takes as its interruption (a merged run: missing shards)."""
+    if run.merged:
+        from pytest_acl.results.merge import missing_shards
+
+        return missing_shards(_sources(run))
+    return (run.summaries[-1].get("interrupted") if run.summaries else None)
 
 
 def _canonical_records(run: RunFile) -> dict[str, list[dict[str, Any]]]:
@@ -284,6 +287,12 @@ def verify(run: Path, key: Path | None = None,
         problems.append(f"{len(duplicates)} test(s) with more than one final record: "
                         f"{_sample(duplicates)}")
     missing = required_ids - set(final) - set(lost)
+    from pytest_acl.results.merge import shard_gaps
+
+    absent = shard_gaps(_sources(contents))[1]
+    if absent:
+        incomplete.append(f"shard(s) {', '.join(absent)} were not merged in")
+        missing = set()  # they are the missing shards' tests
     if not contents.ended:
         incomplete.append("the run has no summary: it was killed or is still running")
     if lost:
@@ -327,9 +336,8 @@ def _without_bundle(run: Path) -> Verdict:
     except RunNotFound:
         return Verdict("INVALID", [f"{run}: no {BUNDLE_FILE} and no {RESULTS_FILE}: not a run "
                                    "directory"])
-    summary = contents.summaries[-1] if contents.summaries else {}
     verdict = run_verdict(contents.collected, contents.final_records(), contents.ended,
-                          summary.get("interrupted"))
+                          _interruption(contents))
     if verdict.verdict == INCOMPLETE:
         return Verdict(INCOMPLETE, verdict.reasons + [f"no {BUNDLE_FILE}: continue the run "
                                                       "with --acl-resume, it writes one"])

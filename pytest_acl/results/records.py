@@ -48,7 +48,7 @@ def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
     if ended is not None:
         props = dict(ended.user_properties)
         if LOST_PROPERTY in props:
-            return "device_lost", str(props[LOST_PROPERTY])
+            return "device_lost", str(ended.longreprtext)
         crash = props.get(CRASH_PROPERTY) or {}
         return crash.get("kind", "crash"), str(ended.longreprtext)[-8000:]
     setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("teardown")
