@@ -15,6 +15,9 @@ import pytest
 
 from pytest_acl.sim.defects import DEFECTS, FATAL
 
+# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parent.parent
 # The process-ending and hanging defects are left out: the runner's tests use them.
 KILLABLE = [defect for defect in DEFECTS if defect not in FATAL]

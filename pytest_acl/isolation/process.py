@@ -32,7 +32,11 @@ class TestProcess:
         self.flight = FlightRecorder(self.run_dir() / FLIGHT_DIR, self.name)
         self.flight.arm_fatal_signals()
         if self.limit > 0:
-            self.config.pluginmanager.register(Watchdog(self.flight), "acl-watchdog")
+            alone = self.name == "main"  # no supervisor to record the timeout: say it
+            notice = (f"its stacks are in {self.flight.stacks_path}; continue the run with "
+                      f"--acl-resume {self.run_dir()}") if alone else None
+            self.config.pluginmanager.register(Watchdog(self.config, self.flight, notice),
+                                               "acl-watchdog")
         module = get_state(self.config).backend().module
         if hasattr(module, "flight"):  # the recording wrapper notes every ACL call
             module.flight = self.flight

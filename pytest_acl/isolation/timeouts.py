@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import sys
+import threading
 import time
 from typing import Any
 
@@ -67,16 +69,40 @@ def configure_limit(config: pytest.Config, setting: Resolved) -> tuple[float, st
 
 
 class Watchdog:
-    """pytest-timeout's timer hooks, implemented with faulthandler (see the module doc)."""
+    """pytest-timeout's timer hooks, implemented with faulthandler (see the module doc).
 
-    def __init__(self, flight: Any) -> None:
+    ``notice``: a process without a supervisor (a serial session) says on stderr, just
+    before the watchdog ends it, which test passed its limit and how to go on — faulthandler
+    writes the stacks to the flight recorder, not to the terminal."""
+
+    NOTICE_LEAD = 0.5  # seconds before the deadline
+
+    def __init__(self, config: pytest.Config, flight: Any, notice: str | None = None) -> None:
+        self.config = config
         self.flight = flight
+        self.notice = notice
         self._deadline: float | None = None
+        self._nodeid = ""
+        self._notice_timer: threading.Timer | None = None
 
     def _arm(self, seconds: float) -> None:
         self._deadline = time.monotonic() + seconds
         self.flight.set_deadline(seconds)
         faulthandler.dump_traceback_later(seconds, exit=True, file=self.flight.stacks)
+        self._cancel_notice()
+        if self.notice is not None:
+            text = (f"\nacl: {self._nodeid} is at its time limit: the process ends now; "
+                    f"{self.notice}\n")
+            self._notice_timer = threading.Timer(max(seconds - self.NOTICE_LEAD, 0),
+                                                 _say, (self.config, text))
+            self._notice_timer.daemon = True
+            self._notice_timer.start()
+
+    def _cancel_notice(self) -> None:
+        if self._notice_timer is not None:
+            self._notice_timer.cancel()
+            self._notice_timer = None
+
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> bool:
@@ -84,12 +110,14 @@ class Watchdog:
 
         if not settings.disable_debugger_detection and pytest_timeout.is_debugging():
             return True  # a debugger is attached: no limit, as pytest-timeout does
+        self._nodeid = item.nodeid
         self._arm(float(settings.timeout))
         return True
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool:
         faulthandler.cancel_dump_traceback_later()
+        self._cancel_notice()
         self.flight.set_deadline(None)
         return True
 
@@ -105,5 +133,18 @@ class Watchdog:
         """The test is over: nothing may stay armed into the next one."""
         if self._deadline is not None:
             faulthandler.cancel_dump_traceback_later()
+            self._cancel_notice()
             self.flight.set_deadline(None)
             self._deadline = None
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    """Write to the real terminal from the notice thread: suspend pytest's output capture
+    first (as pytest-timeout's thread method does — the process ends right after)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    try:
+        if capture is not None:
+            capture.suspend_global_capture(in_=True)
+    finally:
+        sys.stderr.write(text)
+        sys.stderr.flush()

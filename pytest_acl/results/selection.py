@@ -35,7 +35,8 @@ class RunSelection:
         if self.check is not None:
             from pytest_acl.results.resume import collection_difference
 
-            problem = collection_difference(self.check, {base_nodeid(item.nodeid) for item in keep})
+            problem = collection_difference(self.check,
+                                            {base_nodeid(item.nodeid) for item in keep})
             if problem:
                 raise pytest.UsageError(problem)
         keep = [item for item in keep if base_nodeid(item.nodeid) not in self.done]

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
+pytestmark = pytest.mark.timeout(900)
+
 FATAL = "bundle_index_overrun_segfaults,oom_load_exits,shared_work_async_hangs"
 LIMIT = 3
 QUIET = ("-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")

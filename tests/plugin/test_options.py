@@ -277,3 +277,15 @@ def test_help_works_while_an_env_value_is_bad(pytester, monkeypatch):
     result = pytester.runpytest("--help")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*--acl-backend={sim,pyacl,capi}*"])
+
+
+def test_every_option_is_documented_in_the_readme_table():
+    from pathlib import Path
+
+    from pytest_acl.options import OPTIONS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `--acl-")]
+    for spec in OPTIONS:
+        assert any(line.startswith(f"| `{spec.flag}") and f"`{spec.env}`" in line
+                   and f"`{spec.ini}`" in line for line in table), spec.flag

@@ -15,6 +15,9 @@ import pytest
 
 from pytest_acl.results.qualification import BUNDLE_FILE, sha256, write_bundle
 
+# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
+pytestmark = pytest.mark.timeout(900)
+
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 
 
@@ -63,13 +66,13 @@ def test_a_complete_full_run_is_conformant_and_says_it_is_unsigned(full_run):
 
 
 def test_a_quick_run_writes_no_bundle_and_never_verifies(run_suite, tmp_path):
-    run = run_suite(tmp_path / "quick", "-k", "test_lifecycle")
+    run = run_suite(tmp_path / "quick", "-k", "test_ids_are_unique")
     assert not (run.directory / BUNDLE_FILE).exists()
     assert cli("verify", str(run.directory)).stdout.startswith("verdict: INVALID")
 
 
 def test_a_full_run_with_deselected_tests_is_not_conformant(run_suite, tmp_path):
-    run = run_suite(tmp_path / "partial", "--acl-level", "full", "-k", "test_lifecycle")
+    run = run_suite(tmp_path / "partial", "--acl-level", "full", "-k", "test_ids_are_unique")
     assert (run.directory / BUNDLE_FILE).is_file()  # complete for what it selected...
     output = verdict_of(run.directory)
     assert output.startswith("verdict: INVALID")  # ...but not the suite

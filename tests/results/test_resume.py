@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
+pytestmark = pytest.mark.timeout(900)
+
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -101,6 +104,7 @@ def test_a_run_killed_and_interrupted_at_several_points_resumes_to_conformant(
 DYING = """
 import ctypes, os, time
 
+
 def test_first(acl, acl_device):
     pass
 
@@ -132,8 +136,9 @@ def test_a_serial_run_that_died_is_explained_on_resume(pytester):
     assert first.ret == -signal.SIGSEGV  # the run itself died: not isolated
     run = only_run(pytester)
     outcomes: dict[str, str] = {}
+    said = ""
     for _ in range(4):  # segfault → exit → exit again → timeout → done
-        pytester.runpytest_subprocess(*args, "--acl-resume", str(run))
+        said += pytester.runpytest_subprocess(*args, "--acl-resume", str(run)).stderr.str()
         outcomes = {r["nodeid"].split("::")[1]: r for r in run_lines(run)
                     if r["type"] == "test"}
     assert {n: r["outcome"] for n, r in outcomes.items()} == {
@@ -142,6 +147,7 @@ def test_a_serial_run_that_died_is_explained_on_resume(pytester):
     assert "Segmentation fault" in outcomes["test_segfault"]["message"]
     assert "died twice" in outcomes["test_exits"]["message"]
     assert "Timeout (0:00:02)!" in outcomes["test_hangs"]["crash"]["stacks"]
+    assert "test_dying.py::test_hangs is at its time limit: the process ends now" in said
     assert run_lines(run)[-1]["verdict"] == "FAIL"
     again = pytester.runpytest_subprocess(*args, "--acl-resume", str(run))
     assert again.ret == pytest.ExitCode.USAGE_ERROR

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 
 from pytest_acl.options import parse_shard
 from pytest_acl.results.shard import split
+
+# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
+pytestmark = pytest.mark.timeout(900)
 
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 
@@ -56,9 +60,12 @@ def test_bad_shards_are_refused(text, message):
 
 
 def test_three_shards_merge_into_a_conformant_run(run_suite, full_run, tmp_path):
-    shards = [run_suite(tmp_path / f"shard{k}", "--acl-level", "full", "--acl-shard",
-                        f"{k}/3", "--acl-shard-durations", str(full_run.directory))
-              for k in (1, 2, 3)]
+    def shard(k: int):  # three hosts, at the same time
+        return run_suite(tmp_path / f"shard{k}", "--acl-level", "full", "--acl-shard", f"{k}/3",
+                         "--acl-shard-durations", str(full_run.directory))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        shards = list(pool.map(shard, (1, 2, 3)))
     for k, shard in enumerate(shards, 1):
         assert shard.result.returncode == 0, shard.output[-3000:]
         assert shard.lines[0]["shard"] == f"{k}/3"
