@@ -9,9 +9,8 @@ run it unmodified on the simulator with ``pytest-acl run-sim -- python memcpy_ro
 
 import sys
 
-import numpy as np
-
 import acl
+import numpy as np
 
 # pyACL exports no constants; programs define the ones they use (as the samples do).
 ACL_SUCCESS = 0

@@ -12,9 +12,8 @@ else, unmodified on the simulator:
 
 import sys
 
-import numpy as np
-
 import acl
+import numpy as np
 
 ACL_SUCCESS = 0
 ACL_MEM_MALLOC_HUGE_FIRST = 0

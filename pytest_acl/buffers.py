@@ -86,7 +86,7 @@ class DeviceBuffer:
         problems = []
         for side, start in (("before", self.base), ("after", self.ptr + self.size)):
             seen = copy_from_device(self.acl, start, GUARD_BYTES)
-            bad = [i for i, (a, b) in enumerate(zip(seen, CANARY)) if a != b]
+            bad = [i for i, (a, b) in enumerate(zip(seen, CANARY, strict=True)) if a != b]
             if bad:
                 where = (f"{GUARD_BYTES - bad[-1]} to {GUARD_BYTES - bad[0]} bytes before its "
                          "start" if side == "before" else

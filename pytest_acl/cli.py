@@ -43,6 +43,39 @@ def _run_sim(args: argparse.Namespace) -> int:
         return 130
 
 
+def suite_arguments(args: list[str], directory: Path, invocation: Path) -> list[str]:
+    """pytest's arguments for the shipped suite: its own settings (``suite.ini``), its
+    package as the root (node ids ``suites/...`` as in a checkout), the cache where pytest
+    starts; ``suites/FILE::TEST`` arguments name tests of the shipped suite."""
+    mapped, named = [], False
+    for arg in args:
+        if arg == "suites" or arg.startswith(("suites/", "suites::")):
+            mapped.append(str(directory) + arg[len("suites"):])
+            named = True
+        else:
+            mapped.append(arg)
+    return ["-c", str(directory / "suite.ini"), "--rootdir", str(directory.parent),
+            "-o", f"cache_dir={invocation / '.pytest_cache'}", *mapped,
+            *([] if named else [str(directory)])]
+
+
+def run_suite(pytest_args: list[str]) -> int:
+    """``pytest-acl run [pytest args]``: every argument goes to pytest (so ``--help`` is
+    pytest's, listing the --acl-* options)."""
+    import pytest
+
+    from pytest_acl.suite import suite_dir
+
+    directory = suite_dir()
+    if directory is None:
+        print("pytest-acl run: this installation has no conformance suite (the package "
+              "pytest_acl.suites is missing); reinstall pytest-acl", file=sys.stderr)
+        return 2
+    if pytest_args and pytest_args[0] == "--":
+        pytest_args = pytest_args[1:]
+    return int(pytest.main(suite_arguments(pytest_args, directory, Path.cwd())))
+
+
 def _models_build(args: argparse.Namespace) -> int:
     from pytest_acl.models.atc import AtcUnavailable
     from pytest_acl.models.build import BuildError, build_catalog
@@ -166,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pytest-acl", description="AscendCL conformance tooling (pytest-acl).")
     parser.add_argument("--version", action="version", version=f"pytest-acl {__version__}")
     commands = parser.add_subparsers(dest="name", required=True, metavar="COMMAND")
+    running = commands.add_parser(
+        "run", help="run the conformance suite that ships with pytest-acl",
+        description="Run the installed conformance suite with its own settings, from any "
+                    "directory: 'pytest-acl run' (the simulator), 'pytest-acl run -n 2 "
+                    "--acl-level full', 'pytest-acl run suites/test_bundles.py'. Every pytest "
+                    "and --acl-* option works; results go to ./reports as usual.",
+        add_help=False)
+    running.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="[pytest args]")
+
     run_sim = commands.add_parser(
         "run-sim", help="run a pyACL program with the simulator as its 'acl' module",
         description="Run CMD with 'import acl' answered by the pytest-acl simulator.")
@@ -244,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:  # all of the rest is pytest's
+        return run_suite(argv[1:])
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

@@ -17,8 +17,9 @@ class DriftReporting:
         self.strict = strict
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    def pytest_runtest_makereport(
+            self, item: pytest.Item, call: pytest.CallInfo[None],
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         drifts = item.stash.get(DRIFTS, [])
         if call.when == "call" and report.passed and drifts:

@@ -3,7 +3,8 @@
 ``acl`` (the backend module) → ``acl_runtime`` (init/finalize, session) → ``acl_device`` (this
 worker's device, set once per session, made current for each test) → ``acl_context`` /
 ``acl_stream`` (created per test) and the ``device_memory`` / ``host_memory`` factories.
-Nothing is imported or initialised until a test asks for one of these.
+Nothing is imported or initialised until a test asks for one of these (the plugin imports
+this module in every pytest run, so it imports only pytest at the top).
 """
 
 from __future__ import annotations
@@ -14,16 +15,31 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_acl import leakcheck, markers
-from pytest_acl.backends import Backend
-from pytest_acl.buffers import GUARD_BYTES, DeviceBuffer, HostBuffer, check
-from pytest_acl.constants import AclError, MemMallocPolicy, describe
-from pytest_acl.hazards import HazardLog
-from pytest_acl.oracles import Expect
-from pytest_acl.state import get_state
-
 if TYPE_CHECKING:
+    from pytest_acl.backends import Backend
+    from pytest_acl.buffers import DeviceBuffer, HostBuffer
+    from pytest_acl.hazards import HazardLog
     from pytest_acl.models.provider import ModelCatalog
+    from pytest_acl.oracles import Expect
+    from pytest_acl.state import PluginState
+
+
+def get_state(config: pytest.Config) -> PluginState:
+    from pytest_acl.state import get_state as state_of
+
+    return state_of(config)
+
+
+def describe(ret: int) -> str:
+    from pytest_acl.constants import describe as text
+
+    return text(ret)
+
+
+def check(ret: int, what: str) -> None:
+    from pytest_acl.buffers import check as checked
+
+    checked(ret, what)
 
 
 def _teardown_warning(request: pytest.FixtureRequest, what: str, ret: int) -> None:
@@ -54,6 +70,8 @@ def acl_runtime(acl: ModuleType, acl_backend: Backend,
     If the process was already initialised (100002), the session takes one reference and
     gives it back with ``finalize_reference`` instead of finalizing someone else's runtime.
     """
+    from pytest_acl.constants import AclError
+
     ret = acl.init()
     if ret not in (AclError.ACL_SUCCESS, AclError.ACL_ERROR_REPEAT_INITIALIZE):
         pytest.fail(f"acl.init() returned {describe(ret)}", pytrace=False)
@@ -117,9 +135,13 @@ def device_memory(acl_device: int, acl: ModuleType) -> Iterator[Callable[..., De
     """Factory: ``device_memory(size, policy=0) -> DeviceBuffer`` (``.ptr``, ``.size``,
     ``.write()``, ``.read()``). Each buffer has canaries before and after it; at teardown a
     damaged canary fails the test, then the memory is freed."""
+    from pytest_acl.buffers import GUARD_BYTES, DeviceBuffer
+    from pytest_acl.constants import MemMallocPolicy
+
     buffers: list[DeviceBuffer] = []
 
-    def allocate(size: int, policy: int = MemMallocPolicy.ACL_MEM_MALLOC_HUGE_FIRST) -> DeviceBuffer:
+    def allocate(size: int,
+                 policy: int = MemMallocPolicy.ACL_MEM_MALLOC_HUGE_FIRST) -> DeviceBuffer:
         if size <= 0:
             raise ValueError(f"device_memory: size must be > 0, got {size}")
         base, ret = acl.rt.malloc(size + 2 * GUARD_BYTES, policy)
@@ -144,6 +166,8 @@ def host_memory(acl_device: int, acl: ModuleType,
                 request: pytest.FixtureRequest) -> Iterator[Callable[[int], HostBuffer]]:
     """Factory: ``host_memory(size) -> HostBuffer`` from ``acl.rt.malloc_host``, freed at
     teardown."""
+    from pytest_acl.buffers import HostBuffer
+
     buffers: list[HostBuffer] = []
 
     def allocate(size: int) -> HostBuffer:
@@ -173,6 +197,8 @@ def acl_expect(request: pytest.FixtureRequest) -> Expect:
     for directory in (request.path.parent, *request.path.parents):
         catalog = directory / "clauses.toml"
         if catalog.is_file():
+            from pytest_acl.oracles import Expect
+
             return Expect(request.node, load_clauses(catalog))
         if directory == request.config.rootpath:
             break
@@ -183,6 +209,8 @@ def acl_expect(request: pytest.FixtureRequest) -> Expect:
 def acl_hazards(acl: ModuleType) -> HazardLog:
     """Hazards the simulator's sanitizer reports during the test: ``acl_hazards.new()``
     (empty, with ``supported`` False, on backends without a sanitizer)."""
+    from pytest_acl.hazards import HazardLog
+
     return HazardLog.attach(acl)
 
 
@@ -199,9 +227,10 @@ def acl_models(pytestconfig: pytest.Config, acl_backend: Backend,
                            cache_directory(pytestconfig, tmp_path_factory))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Record the test's non-zero aclErrors and load/execute/unload times for its result."""
+    """Record the test's non-zero aclErrors and load/execute/unload times for its result
+    (every test of an awake session has it, as if autouse)."""
     state = get_state(request.config)
     backend = state._backend
     if backend is None:
@@ -219,9 +248,12 @@ def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
             request.node.user_properties.append(("acl.timings", log.timings))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Apply ``acl_requires``, ``acl_soc`` and ``acl_leak_check`` to the running test."""
+    """Apply ``acl_requires``, ``acl_soc`` and ``acl_leak_check`` to the running test (every
+    test of an awake session has it, as if autouse)."""
+    from pytest_acl import leakcheck, markers
+
     node = request.node
     apis = markers.required_apis(node)
     socs = markers.soc_patterns(node)

@@ -92,7 +92,8 @@ class ModelIO:
         """The output buffers read back to the host, by output name."""
         results = {}
         for index, ((name, _, dtype), shape) in enumerate(zip(self.outputs_meta,
-                                                               self.output_shapes())):
+                                                               self.output_shapes(),
+                                                               strict=True)):
             buffer = self.acl.mdl.get_dataset_buffer(self.out_ds, index)
             ptr = self.acl.get_data_buffer_addr(buffer)
             nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize

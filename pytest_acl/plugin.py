@@ -1,14 +1,17 @@
 """The pytest11 entry point ``acl``: hooks only; the work is in the modules they call.
 
-Importing this module imports no backend and initialises nothing (DESIGN.md, "Constraints");
-the backend is loaded at session start, outside any test, and initialised by fixtures only.
+Importing this module imports no backend and initialises nothing (DESIGN.md, "Constraints").
+A session that does not want the plugin leaves it dormant (activation.py): every hook here
+returns at once, and no other part of the plugin is registered.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pytest_acl import markers, options
+from pytest_acl import activation, markers, options
 from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
     _acl_call_log,
     _acl_device_session,
@@ -26,77 +29,90 @@ from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by bei
     device_memory,
     host_memory,
 )
-from pytest_acl.state import STATE_KEY, PluginState, get_state, worker_device
+
+
+def get_state(config: pytest.Config) -> PluginState:
+    from pytest_acl.state import get_state as state_of
+
+    return state_of(config)
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from pytest_acl.state import PluginState
+
+# Run for every test of an awake session, as autouse fixtures would (added at collection, so
+# a dormant session pays nothing for them).
+SESSION_FIXTURES = ("_acl_markers", "_acl_call_log")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
-ISOLATION_KEY = pytest.StashKey[str]()
-
-
 @pytest.hookimpl(wrapper=True)
-def pytest_cmdline_main(config: pytest.Config):  # type: ignore[no-untyped-def]
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, object, object]:
     """Before xdist reads ``-n``: an isolated session without workers gets one."""
     from pytest_acl.isolation.isolate import apply
 
-    config.stash[ISOLATION_KEY] = apply(config)
+    if activation.asked(config):
+        config.stash[activation.ISOLATION_KEY] = apply(config)
     return (yield)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-timeout reads its limit
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
     if getattr(config.option, "help", False):
         return  # --help must work even while a PYTEST_ACL_* value is bad: it says how to fix it
-    settings = options.resolve(config)
+    if activation.asked(config):
+        activation.activate(config)
+        return
+    config.pluginmanager.register(activation.Waker(), "acl-waker")
     workerinput = getattr(config, "workerinput", None)
-    worker_id = workerinput["workerid"] if workerinput else None
-    device = worker_device(settings["devices"].value, worker_id,
-                           workerinput.get("acl_device") if workerinput else None)
-    state = config.stash[STATE_KEY] = PluginState(settings, device, worker_id)
-    state.isolation = config.stash.get(ISOLATION_KEY, "")
-    from pytest_acl.drift import DriftReporting
-    from pytest_acl.roles import register
+    from pytest_acl.isolation.isolate import distributed
 
-    config.pluginmanager.register(DriftReporting(settings["strict-codes"].value), "acl-drift")
-    register(config, state)
-    if settings["expectations"].value is not None:
-        from pytest_acl.results.expectations import ExpectationsPlugin, load
+    if workerinput is None and distributed(config) and not config.option.collectonly:
+        from pytest_acl.isolation.controller import IsolationController
 
-        entries = load(settings["expectations"].value)
-        backend = get_state(config).backend()
-        config.pluginmanager.register(ExpectationsPlugin(
-            entries, settings["strict-expectations"].value, backend.static_soc,
-            get_state(config).cann_version()[0]), "acl-expectations")
-    allure_dir = getattr(config.option, "allure_report_dir", None)
-    if allure_dir and config.pluginmanager.hasplugin("allure_pytest"):
-        from pytest_acl.results.allure_glue import AllureIntegration
-
-        config.pluginmanager.register(AllureIntegration(config, allure_dir), "acl-allure")
-    if config.pluginmanager.hasplugin("hypothesispytest"):
-        from pytest_acl.profiles import register_profiles
-
-        register_profiles(settings["level"].value, config)
+        config.pluginmanager.register(IsolationController(config), "acl-isolation")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Load (import, not initialise) the backend now, so an unusable one is a clear usage
     error before any test runs rather than an error in every test."""
-    get_state(session.config).backend()
+    if activation.is_active(session.config):
+        get_state(session.config).backend()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not activation.is_active(config):
+        return
+    from pytest_acl.isolation.timeouts import apply_limit
     from pytest_acl.results.properties import add_collection_properties
 
     for item in items:
         markers.validate(item)
         add_collection_properties(item)
+        _add_session_fixtures(item)
+    apply_limit(items, get_state(config).limit)
+
+
+def _add_session_fixtures(item: pytest.Item) -> None:
+    """Where autouse fixtures would be: after the other autouse fixtures (a conftest's may
+    change the backend first), before the test's own arguments."""
+    names = getattr(item, "fixturenames", None)
+    if names is None:
+        return
+    own = getattr(getattr(item, "_fixtureinfo", None), "argnames", ())
+    at = min((names.index(name) for name in own if name in names), default=len(names))
+    names[at:at] = [name for name in SESSION_FIXTURES if name not in names]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if not activation.is_active(item.config):
+        return
     from pytest_acl.results.properties import add_run_properties
 
     state = get_state(item.config)
@@ -104,48 +120,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    state = get_state(config)
-    backend = state.backend()
-    backend_setting = state.settings["backend"]
-    devices_setting = state.settings["devices"]
-    devices = ",".join(map(str, devices_setting.value))
-    lines = [f"acl: backend {backend.name} (from {backend_setting.source}): {backend.version}",
-             f"acl: devices {devices} (from {devices_setting.source}); "
-             f"SoC {backend.static_soc or 'reported by the runtime after init'}"]
-    level = state.settings["level"]
-    lines.append(f"acl: level {level.value} (from {level.source})"
-                 + (" — not valid for qualification" if level.value == "quick" else "")
-                 + (", strict codes" if state.settings["strict-codes"].value else ""))
-    cann, cann_source = state.cann_version()
-    lines.append(f"acl: CANN {cann} (from {cann_source})" if cann else
-                 "acl: CANN version unknown (no ascend_toolkit_install.info found; "
-                 "give --acl-cann-version)")
-    model_dir = state.settings["model-dir"]
-    lines.append(f"acl: models from {model_dir.value} (from {model_dir.source})"
-                 if model_dir.value else "acl: models built on demand into the pytest cache")
-    if backend.name == "sim":
-        hbm = backend.extra["hbm_bytes"] / 2**30
-        lines.append(f"acl: simulator has {backend.extra['devices']} devices with "
-                     f"{hbm:g} GiB HBM each (PYTEST_ACL_SIM_DEVICES, PYTEST_ACL_SIM_SOC, "
-                     "PYTEST_ACL_SIM_HBM)")
-    if config.pluginmanager.has_plugin("acl-isolation"):
-        lines.append(f"acl: each xdist worker is pinned to one of the devices {devices}, "
-                     "round robin by worker index (gw0 → the first); a crashed worker's "
-                     "device is probed before its replacement uses it")
-    if state.isolation:
-        lines.append(f"acl: {state.isolation}")
-    limit, source = state.limit
-    lines.append(f"acl: per-test limit {limit:g} s (from {source}), enforced by the "
-                 "faulthandler watchdog whatever pytest-timeout's method says" if limit else
-                 "acl: no per-test time limit (" + (source if "not active" in source
-                                                     else f"turned off, from {source}") + ")")
-    shard = state.settings["shard"].value
-    if shard:
-        lines.append(f"acl: shard {shard[0]}/{shard[1]} (from {state.settings['shard'].source})"
-                     + ("; balanced by the durations of "
-                        f"{state.settings['shard-durations'].value}"
-                        if state.settings["shard-durations"].value else "; balanced by count"))
-    resume = state.settings["resume"].value
-    if resume:
-        lines.append(f"acl: resuming the run in {resume}")
-    return lines
+    if not activation.is_active(config):
+        return []
+    from pytest_acl.header import header_lines
+
+    return header_lines(config)

@@ -4,6 +4,8 @@ examples, full runs the qualification amount. A profile the user chose with
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 QUICK_EXAMPLES = 10
@@ -13,9 +15,10 @@ FULL_EXAMPLES = 200
 def register_profiles(level: str, config: pytest.Config) -> None:
     from hypothesis import HealthCheck, settings
 
-    common = {"deadline": None, "database": None,
-              "suppress_health_check": [HealthCheck.function_scoped_fixture,
-                                        HealthCheck.too_slow, HealthCheck.data_too_large]}
+    common: dict[str, Any] = {"deadline": None, "database": None,
+                              "suppress_health_check": [HealthCheck.function_scoped_fixture,
+                                                        HealthCheck.too_slow,
+                                                        HealthCheck.data_too_large]}
     settings.register_profile("acl-quick", max_examples=QUICK_EXAMPLES,
                               stateful_step_count=15, **common)
     settings.register_profile("acl-full", max_examples=FULL_EXAMPLES,

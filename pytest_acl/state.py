@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from pytest_acl.backends import Backend, BackendUnavailable, load_backend
+from pytest_acl.isolation.timeouts import Limit
 from pytest_acl.options import Resolved
 
 
@@ -19,8 +20,9 @@ class PluginState:
     settings: dict[str, Resolved]
     device_id: int
     worker_id: str | None = None
-    limit: tuple[float, str] = (0.0, "not set")  # the per-test limit in force, and its source
+    limit: Limit = field(default_factory=lambda: Limit(0.0, "not set", False))
     isolation: str = ""  # what the header says about crash isolation
+    suite_prefix: str | None = None  # how this session's node ids of the suite begin
     _backend: Backend | None = field(default=None, repr=False)
 
     @property
@@ -41,6 +43,14 @@ class PluginState:
             backend.module = RecordingAcl(backend.module)  # codes and timings per test
             self._backend = backend
         return self._backend
+
+    def canonical(self, nodeid: str) -> str:
+        """The suite-relative id of one of this session's node ids (``suites/...``), the same
+        in a checkout, from a wheel and from any directory; other tests keep theirs."""
+        from pytest_acl.results.records import base_nodeid
+        from pytest_acl.suite import canonical
+
+        return canonical(base_nodeid(nodeid), self.suite_prefix)
 
     def cann_version(self) -> tuple[str | None, str]:
         """(version, where it came from): the option if given, else the backend's finding."""

@@ -12,28 +12,38 @@ directory the run started in (the run's header records the node-id prefix of its
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pytest_acl import __version__
 
 CANONICAL_PREFIX = "suites/"
-FINGERPRINTED = ("*.py", "*.toml")
+FINGERPRINTED = ("*.py", "*.toml", "*.ini")
 
 
 class SuiteUnavailable(Exception):
     """This installation has no conformance suite, or it cannot be collected."""
 
 
+def package_dir(name: str) -> Path | None:
+    """Where a (sub)package of this distribution lives: ``pytest_acl.suites`` is ``suites/``
+    in a checkout or an editable install, ``site-packages/pytest_acl/suites`` in a wheel."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]).resolve() if locations else None
+
+
 def suite_dir() -> Path | None:
-    """The conformance suite that ships with this pytest-acl (``suites/`` of the checkout)."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "suites", package.parent / "suites"):
-        if (candidate / "clauses.toml").is_file():
-            return candidate
-    return None
+    """The conformance suite that ships with this pytest-acl."""
+    directory = package_dir("pytest_acl.suites")
+    return directory if directory and (directory / "clauses.toml").is_file() else None
 
 
 def catalog_file() -> Path | None:
@@ -50,25 +60,47 @@ def suite_hash(directory: Path | None = None) -> str | None:
     digest = hashlib.sha256(f"pytest-acl {__version__}\n".encode())
     files = sorted({path for pattern in FINGERPRINTED for path in directory.rglob(pattern)
                     if "__pycache__" not in path.parts})
-    catalog = directory.parent / "fixtures" / "catalog.py"
-    for path in [*files, *([catalog] if catalog.is_file() else [])]:
-        name = path.relative_to(directory.parent).as_posix()
+    catalog_directory = package_dir("pytest_acl.fixture_catalog")
+    catalog = [catalog_directory / "catalog.py"] if catalog_directory else []
+    for path in [*files, *(c for c in catalog if c.is_file())]:
+        name = ("suites/" + path.relative_to(directory).as_posix() if directory in path.parents
+                else "fixtures/" + path.name)
         digest.update(f"{name}\n{len(path.read_bytes())}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def node_prefix(rootpath: Path, directory: Path | None = None) -> str | None:
-    """How node ids of this session begin for the suite's files (``"suites/"`` when pytest
-    starts in the checkout), or None when the suite is not under the session's root."""
+def _initial_paths(config: Any) -> list[Path]:
+    """The paths the session's arguments name (``--pyargs`` modules resolved), as pytest
+    names nodes outside its root relative to them."""
+    paths = []
+    for arg in config.args:
+        text = str(arg).split("::")[0]
+        if getattr(config.option, "pyargs", False) and package_dir(text) is not None:
+            paths.append(package_dir(text))
+        else:
+            paths.append((config.invocation_params.dir / text).resolve())
+    return [path for path in paths if path is not None]
+
+
+def node_prefix(config: Any, directory: Path | None = None) -> str | None:
+    """How the node ids of this session begin for the suite's files: ``"suites/"`` when
+    pytest starts in the checkout, ``""`` when the suite itself is the root or the argument
+    (``--pyargs pytest_acl.suites``); None when the session does not run this suite."""
     directory = directory or suite_dir()
     if directory is None:
         return None
     try:
-        relative = directory.resolve().relative_to(rootpath.resolve())
+        relative = directory.relative_to(config.rootpath.resolve())
+        return "" if relative == Path(".") else relative.as_posix() + "/"
     except ValueError:
-        return None
-    return "" if relative == Path(".") else relative.as_posix() + "/"
+        pass
+    for path in _initial_paths(config):
+        if path == directory:
+            return ""
+        if path in directory.parents:
+            return directory.relative_to(path).as_posix() + "/"
+    return None
 
 
 def canonical(nodeid: str, prefix: str | None) -> str:

@@ -77,17 +77,18 @@ def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: i
                   weight: int) -> tuple[int, int, int, int]:
     """(work_ptr, work_size, weight_ptr, weight_size) for the ownership; NULL pointers
     carry a junk size on purpose: it must be ignored (seeds/000, 002, 003)."""
-    values = []
+    values: list[tuple[int, int]] = []
     for owner, size in ((ownership.work, work), (ownership.weight, weight)):
         if owner == USER and size:
             size += LARGER_BY if ownership.size == "larger" else 0
             ptr, ret = acl.rt.malloc(size, 0)
             check(ret, f"acl.rt.malloc({size})")
             loaded.user_buffers.append(ptr)
-            values += [ptr, size]
+            values.append((ptr, size))
         else:
-            values += [0, 0xDEAD]
-    return tuple(values)  # type: ignore[return-value]
+            values.append((0, 0xDEAD))
+    (work_ptr, work_size), (weight_ptr, weight_size) = values
+    return work_ptr, work_size, weight_ptr, weight_size
 
 
 def _model_bytes(loaded: Loaded, entry: ModelEntry) -> tuple[int, int]:
@@ -137,8 +138,10 @@ def _load_with_config(variant: Variant, acl: ModuleType, loaded: Loaded, entry: 
         options += [(A.ACL_MDL_MEM_ADDR_PTR, ptr), (A.ACL_MDL_MEM_SIZET, size)]
     if memory:
         work_ptr, work_size, weight_ptr, weight_size = memory
-        options += [(A.ACL_MDL_WORKSPACE_ADDR_PTR, work_ptr), (A.ACL_MDL_WORKSPACE_SIZET, work_size),
-                    (A.ACL_MDL_WEIGHT_ADDR_PTR, weight_ptr), (A.ACL_MDL_WEIGHT_SIZET, weight_size)]
+        options += [(A.ACL_MDL_WORKSPACE_ADDR_PTR, work_ptr),
+                    (A.ACL_MDL_WORKSPACE_SIZET, work_size),
+                    (A.ACL_MDL_WEIGHT_ADDR_PTR, weight_ptr),
+                    (A.ACL_MDL_WEIGHT_SIZET, weight_size)]
     for attr, value in options:
         check(acl.mdl.set_config_opt(handle, int(attr), value), f"set_config_opt({attr})")
     model_id, ret = acl.mdl.load_with_config(handle)
@@ -200,7 +203,8 @@ def load_bundle_graph(variant: Variant, bundle: LoadedBundle, entry: ModelEntry,
         return acl.mdl.bundle_load_model_with_mem(bundle.bundle_id, index, *memory)
     handle = acl.mdl.create_config_handle()
     for attr, value in zip((A.ACL_MDL_WORKSPACE_ADDR_PTR, A.ACL_MDL_WORKSPACE_SIZET,
-                            A.ACL_MDL_WEIGHT_ADDR_PTR, A.ACL_MDL_WEIGHT_SIZET), memory):
+                            A.ACL_MDL_WEIGHT_ADDR_PTR, A.ACL_MDL_WEIGHT_SIZET), memory,
+                           strict=True):
         check(acl.mdl.set_config_opt(handle, int(attr), value), f"set_config_opt({attr})")
     result = acl.mdl.bundle_load_model_with_config(bundle.bundle_id, index, handle)
     acl.mdl.destroy_config_handle(handle)

@@ -58,7 +58,8 @@ def _component(text: str) -> tuple[int, int]:
 def version_key(text: str, length: int = 8) -> tuple[tuple[int, ...], ...]:
     """A sortable key for a CANN version; ValueError if ``text`` is not one."""
     release, _, pre = text.strip().partition("-")
-    parts = [_component(p) for p in release.split(".")]
+    # (rank, number) per component; a pre-release tag adds a leading -1 (three ints)
+    parts: list[tuple[int, ...]] = [_component(p) for p in release.split(".")]
     if pre:
         tags = [_component(p) for p in pre.split(".")]
         parts.append((-1, *tags[0]))  # below a missing component: before the release

@@ -15,8 +15,14 @@ from pytest_acl.constants import (
 )
 from pytest_acl.om.bundle import read_bundle
 from pytest_acl.oracles import device_used, execute_and_compare, refused
-from pytest_acl.variants import BUNDLE_VARIANTS, SYSTEM_ONLY, USER, Ownership, \
-    load_bundle_graph, open_bundle
+from pytest_acl.variants import (
+    BUNDLE_VARIANTS,
+    SYSTEM_ONLY,
+    USER,
+    Ownership,
+    load_bundle_graph,
+    open_bundle,
+)
 
 INIT_WITH_MEM = [v for v in BUNDLE_VARIANTS if v.family == "bundle_init" and v.with_mem]
 INIT = [v for v in BUNDLE_VARIANTS if v.family == "bundle_init"]
@@ -131,8 +137,10 @@ def test_unknown_bundles_foreign_graphs_and_init_mode_lookups(acl, acl_device, a
             acl.mdl.bundle_unload(bundle_id)
 
 
-@pytest.mark.acl_clause("bundle.query_sizes_per_graph", "bundle.load_model_by_index_with_user_memory",
-                        "bundle.graph_count_matches_file", "sharing.work_serial_models_share_largest")
+@pytest.mark.acl_clause("bundle.query_sizes_per_graph",
+                        "bundle.load_model_by_index_with_user_memory",
+                        "bundle.graph_count_matches_file",
+                        "sharing.work_serial_models_share_largest")
 @pytest.mark.acl_requires(*QUERY_APIS, "mdl.bundle_init_from_file",
                           "mdl.bundle_load_model_with_mem", "mdl.bundle_unload_model")
 def test_query_flow_with_one_shared_work_buffer(acl, acl_device, acl_stream, acl_models,

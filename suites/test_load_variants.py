@@ -12,7 +12,8 @@ MODELS = ("mlp", "conv", "noweights", "multi_io")
 VARIANT_CLAUSES = {
     "file": ("load.success_returns_zero",),
     "mem": ("load_from_mem.loads_with_system_memory",
-            "load_from_mem.model_id_identifies_the_model", "load_from_mem.model_buffer_is_host_memory",
+            "load_from_mem.model_id_identifies_the_model",
+            "load_from_mem.model_buffer_is_host_memory",
             "products.load_from_mem.a2_a3"),
     "file_with_mem": ("load_from_file_with_mem.returns_model_id_and_ret",),
     "mem_with_mem": ("load_from_mem_with_mem.loads_with_user_memory",

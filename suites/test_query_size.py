@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_acl.oracles import device_used, execute_and_compare
 from pytest_acl.om.reader import expected_sizes, read_model
+from pytest_acl.oracles import device_used, execute_and_compare
 
 MODELS = ("mlp", "conv", "noweights", "multi_io", "bigweights", "dyn_shape")
 
@@ -29,7 +29,8 @@ def test_queries_agree_with_each_other_and_the_file(acl, acl_device, acl_models,
     acl_expect.value(from_file[:2], expected_sizes(read_model(data)), "query.sizes_from_the_file")
 
 
-@pytest.mark.acl_clause("query.dynamic_reports_work_zero", "query.dynamic_shape_not_for_user_memory")
+@pytest.mark.acl_clause("query.dynamic_reports_work_zero",
+                        "query.dynamic_shape_not_for_user_memory")
 def test_dynamic_model_query(acl, acl_device, acl_models, acl_expect):
     entry = acl_models["dyn_shape"]
     work, weight, ret = acl.mdl.query_size(str(entry.path))

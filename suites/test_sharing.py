@@ -40,7 +40,8 @@ def release(acl, work_ptr, ids):
     assert acl.rt.free(work_ptr) == 0
 
 
-@pytest.mark.acl_clause("sharing.work_serial_models_share_largest", "sharing.serial_by_lock_for_sync")
+@pytest.mark.acl_clause("sharing.work_serial_models_share_largest",
+                        "sharing.serial_by_lock_for_sync")
 def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_hazards,
                                                acl_level):
     work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
@@ -149,6 +150,8 @@ def test_async_pipeline_on_one_stream_runs_in_order(acl, acl_device, acl_stream,
     io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)], [y.nbytes])
     busy_size = 256 << 20
     busy_src, busy_dst = device_memory(busy_size), device_memory(busy_size)
+    assert acl.rt.memset(busy_src.ptr, busy_size, 1, busy_size) == 0  # a copy of memory never
+    #                                        written may cost nothing; this one moves bytes
     host_x, host_y = host_memory(x.nbytes), host_memory(y.nbytes)
     host_x.write(x)
     in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))

@@ -6,18 +6,32 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, \
-    run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from pytest_acl.oracles import device_used, execute_and_compare
-from pytest_acl.variants import BUNDLE_VARIANTS, MODEL_VARIANTS, Ownership, USER, \
-    load_bundle_graph, load_model, open_bundle
+from pytest_acl.variants import (
+    BUNDLE_VARIANTS,
+    MODEL_VARIANTS,
+    USER,
+    Ownership,
+    load_bundle_graph,
+    load_model,
+    open_bundle,
+)
 
 MODELS = ("mlp", "conv", "noweights")
 INIT_VARIANT = next(v for v in BUNDLE_VARIANTS if v.name == "bundle_init_file_load_model_with_mem")
 
 
-@pytest.mark.acl_clause("lifecycle.state_machine_invariants", "lifecycle.ids_unique_among_live_models")
+@pytest.mark.acl_clause("lifecycle.state_machine_invariants",
+                        "lifecycle.ids_unique_among_live_models")
 @pytest.mark.acl_requires("mdl.bundle_init_from_file", "mdl.bundle_load_model_with_mem",
                           "mdl.bundle_unload_model")
 def test_lifecycle_state_machine(acl, acl_device, acl_models):
@@ -99,7 +113,7 @@ def test_lifecycle_state_machine(acl, acl_device, acl_models):
                 assert used == baseline
 
         def teardown(self):
-            for model_id, (loaded, _, index) in list(self.live.items()):
+            for loaded, _, index in list(self.live.values()):
                 if index is None:
                     loaded.release()
             for bundle in self.open_bundles.values():

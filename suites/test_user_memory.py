@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_acl.constants import ACL_ERROR_GE_PARAM_INVALID
-from pytest_acl.oracles import device_used, execute_and_compare, refused
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
+from pytest_acl.oracles import device_used, execute_and_compare, refused
 
 
 def weights_partition(entry) -> bytes:

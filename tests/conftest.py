@@ -5,9 +5,23 @@ pytester runs inner pytest sessions that load the installed plugin from its entr
 
 from __future__ import annotations
 
-import pytest
+import os
+import sys
+import tempfile
 
-from pytest_acl.sim import Simulator
+# The project's tests write nothing into the checkout: no byte code (here and in the
+# subprocesses they start), hypothesis's storage in a temporary directory.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      tempfile.mkdtemp(prefix="pytest-acl-tests-hypothesis-"))
+
+import numpy  # noqa: E402,F401  (imported here, never first inside an in-process pytester
+
+#                          run: numpy cannot be imported twice in one process)
+import pytest  # noqa: E402
+
+from pytest_acl.sim import Simulator  # noqa: E402
 
 pytest_plugins = ["pytester"]
 

@@ -32,7 +32,7 @@ def tests_and_clauses() -> dict[str, list[str]]:
     result = subprocess.run([sys.executable, "-c", COLLECT], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    line = next(l for l in result.stdout.splitlines() if l.startswith("CLAUSES:"))
+    line = next(text for text in result.stdout.splitlines() if text.startswith("CLAUSES:"))
     return json.loads(line.removeprefix("CLAUSES:"))
 
 

@@ -1,13 +1,20 @@
-"""Suite sensitivity: the quick conformance suite, run against each defect of the
-simulator's registry one at a time, must fail for every one. Prints the kill table
-(defect → first failing test). Observed-level clauses count (the runs use
---acl-strict-codes), and the table says which kills came through behaviour drift."""
+"""Suite sensitivity: every defect of the simulator's registry makes the conformance suite
+fail.
+
+- Quick (every ``pytest tests``): each defect, one parametrized test, runs the suite file that
+  should kill it (``KILLED_BY``, data) in-process with ``-x`` and ``--acl-strict-codes``;
+  the same files pass without defects.
+- The full sweep (``-m whole_suite``, CI): the whole quick suite against each defect in a
+  subprocess, printing the kill table (defect → first failing test). Observed-level clauses
+  count (``--acl-strict-codes``); the table says which kills came through behaviour drift.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,23 +22,72 @@ import pytest
 
 from pytest_acl.sim.defects import DEFECTS, FATAL
 
-# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
-
 ROOT = Path(__file__).resolve().parent.parent
 # The process-ending and hanging defects are left out: the runner's tests use them.
 KILLABLE = [defect for defect in DEFECTS if defect not in FATAL]
+# Which suite file kills each defect (the file of its first failure in the full sweep).
+KILLED_BY = {
+    "query_underreports_work": "test_load_variants.py",
+    "query_from_mem_disagrees": "test_query_size.py",
+    "dynamic_query_reports_work": "test_query_size.py",
+    "with_mem_ignores_weight_ptr": "test_sharing.py",
+    "user_work_memory_ignored": "test_user_memory.py",
+    "weight_size_check_skipped": "test_user_memory.py",
+    "work_size_check_skipped": "test_user_memory.py",
+    "null_weight_ptr_with_size_rejected": "test_bundles.py",
+    "system_load_skips_weight_memory": "test_query_size.py",
+    "bundle_index_equal_count_accepted": "test_bundles.py",
+    "model_ids_reused": "test_lifecycle.py",
+    "unload_leaks_system_memory": "test_bad_models.py",
+    "execute_writes_weight_memory": "test_sharing.py",
+    "truncated_model_accepted": "test_bad_models.py",
+    "unload_twice_succeeds": "test_lifecycle.py",
+    "wrong_context_accepted": "test_lifecycle.py",
+    "async_out_of_stream_order": "test_sharing.py",
+    "desc_wrong_output_size": "test_load_variants.py",
+    "outputs_perturbed": "test_bundles.py",
+    "bundle_unload_keeps_models": "test_bundles.py",
+}
+INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
+
+
+def test_every_defect_has_its_killing_file():
+    assert set(KILLED_BY) == set(KILLABLE)
+    assert all((ROOT / "suites" / name).is_file() for name in KILLED_BY.values())
+
+
+def run_in_process(pytester, monkeypatch, built_catalog, defect: str, *files: str):
+    """The suite files on a fresh process-wide simulator with ``defect`` switched on."""
+    import pytest_acl.sim
+
+    monkeypatch.setattr(pytest_acl.sim, "_default", None)
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEFECTS", defect)
+    return pytester.runpytest(*(str(ROOT / "suites" / name) for name in files), *INNER, "-x",
+                              "--acl-strict-codes", "--acl-model-dir", str(built_catalog[0]))
+
+
+def test_the_killing_files_pass_without_defects(pytester, monkeypatch, built_catalog):
+    result = run_in_process(pytester, monkeypatch, built_catalog, "",
+                            *sorted(set(KILLED_BY.values()) - {"test_load_variants.py"}))
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+
+
+@pytest.mark.parametrize("defect", KILLABLE)
+def test_each_defect_is_killed_by_its_file(pytester, monkeypatch, built_catalog, defect):
+    result = run_in_process(pytester, monkeypatch, built_catalog, defect, KILLED_BY[defect])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
 
 
 def run_suite(model_dir: Path, defect: str | None) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_ACL_", "PYTEST_ADDOPTS"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_ACL_", "PYTEST_ADDOPTS"))}
     if defect:
         env["PYTEST_ACL_SIM_DEFECTS"] = defect
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites", "-q", "-x", "-p", "no:cacheprovider",
-         "--acl-model-dir", str(model_dir), "--acl-strict-codes",
-         "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    with tempfile.TemporaryDirectory() as reports:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "suites", *INNER, "-x", "--acl-report-dir", reports,
+             "--acl-model-dir", str(model_dir), "--acl-strict-codes"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return result.returncode, result.stdout
 
 
@@ -42,12 +98,15 @@ def first_failure(output: str) -> str:
     return "(none)"
 
 
+@pytest.mark.whole_suite
+@pytest.mark.timeout(900)
 def test_every_defect_is_killed_by_the_quick_suite(built_catalog, capsys):
     model_dir = built_catalog[0]
     clean_status, clean_output = run_suite(model_dir, None)
     assert clean_status == 0, "the suite must pass without defects:\n" + clean_output[-3000:]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(KILLABLE, pool.map(lambda d: run_suite(model_dir, d), KILLABLE)))
+        results = dict(zip(KILLABLE, pool.map(lambda d: run_suite(model_dir, d), KILLABLE),
+                           strict=True))
     rows = []
     for defect, (status, output) in results.items():
         how = "drift" if "behaviour drift" in output else "must"
@@ -62,14 +121,13 @@ def test_every_defect_is_killed_by_the_quick_suite(built_catalog, capsys):
     assert survivors == [], f"defects the suite does not catch: {survivors}"
 
 
-@pytest.mark.parametrize("defect", ["model_ids_reused"])
-def test_drift_alone_does_not_fail_without_strict_codes(built_catalog, defect):
+def test_drift_alone_does_not_fail_without_strict_codes(pytester, monkeypatch, built_catalog):
     """Without --acl-strict-codes an observed-level mismatch is DRIFT, not a failure."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ACL_")}
-    env["PYTEST_ACL_SIM_DEFECTS"] = defect
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/test_lifecycle.py", "-q", "-p",
-         "no:cacheprovider", "--acl-model-dir", str(built_catalog[0]), "-rA"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "1 drift" in result.stdout and "lifecycle.id_numbering" in result.stdout
+    import pytest_acl.sim
+
+    monkeypatch.setattr(pytest_acl.sim, "_default", None)
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEFECTS", "model_ids_reused")
+    result = pytester.runpytest(str(ROOT / "suites" / "test_lifecycle.py"), *INNER, "-rA",
+                                "--acl-model-dir", str(built_catalog[0]))
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    assert "1 drift" in result.stdout.str() and "lifecycle.id_numbering" in result.stdout.str()

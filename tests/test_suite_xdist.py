@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.whole_suite, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,8 @@ def outcomes(model_dir: Path, report: Path, *extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_ACL_")}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-         "--acl-model-dir", str(model_dir), f"--junitxml={report}", *extra],
+         "--acl-model-dir", str(model_dir), f"--junitxml={report}",
+         "--acl-report-dir", str(report.parent / "reports"), *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     found = {}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acl.versions import find_cann_version, find_driver_version, is_version, version_key
 from pytest_acl.results.expectations import in_range
+from pytest_acl.versions import find_cann_version, find_driver_version, is_version, version_key
 
 RECORD = ("package_name=Ascend-cann-toolkit\nversion={}\ninnerversion=V100R001C21SPC001B238\n"
           "arch=x86_64\nos=linux\npath=/usr/local/Ascend/ascend-toolkit/8.1.RC1/x86_64-linux\n")

@@ -19,6 +19,7 @@ from pytest_acl.isolation import crashes
 from pytest_acl.isolation.devices import DeviceTable
 from pytest_acl.isolation.flight import FLIGHT_DIR, read_flight
 from pytest_acl.isolation.health import ProbeResult, probe
+from pytest_acl.isolation.timeouts import Limit
 from pytest_acl.results.records import CRASH_PROPERTY, INTERRUPTED_PROPERTY, LOST_PROPERTY
 
 EXIT_WAIT_SECONDS = 3.0
@@ -36,25 +37,78 @@ def _exit_status(node: Any) -> int | None:
         return None
 
 
-class IsolationController:
-    def __init__(self, config: pytest.Config, writer: Any, limit: tuple[float, str],
-                 model_dir: Path | None, build_dir: Path, done: list[str]) -> None:
-        from pytest_acl.state import get_state
+def _devices(config: pytest.Config) -> tuple[int, ...]:
+    """The session's devices (of a dormant session too, where a bad setting is not ours to
+    report yet: then device 0)."""
+    from pytest_acl.state import STATE_KEY
 
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        return state.settings["devices"].value
+    try:
+        from pytest_acl.options import resolve
+
+        return resolve(config)["devices"].value
+    except pytest.UsageError:
+        return (0,)
+
+
+class IsolationController:
+    """Registered in every xdist controller of an ACL session — and, dormant, in any xdist
+    controller: it plans a run directory for the workers and wakes the session when one of
+    them woke (its flight recorder appears there); dormant, it changes nothing."""
+
+    def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.state = get_state(config)
-        self.writer = writer  # the run's ResultWriter (its directory is claimed at start)
-        self.limit, self.limit_source = limit
-        self.model_dir, self.build_dir = model_dir, build_dir
-        self.done = done
-        self.devices = DeviceTable(self.state.settings["devices"].value, self._probe)
+        self.writer: Any = None  # the run's ResultWriter, once the session is awake
+        self.planned: Path | None = None
+        self.limit = Limit(0.0, "not set", False)
+        self.model_dir: Path | None = None
+        self.build_dir = Path()
+        self.done: list[str] = []
+        self.devices = DeviceTable(_devices(config), self._probe)
         self.exits: dict[str, int | None] = {}
         self.interrupted: dict[str, str] = {}
         self.scheduler: Any = None
+        self.session: pytest.Session | None = None
+
+    def wake(self, writer: Any, limit: Limit, model_dir: Path | None, done: list[str]) -> None:
+        from pytest_acl.roles import build_dir
+
+        self.writer, self.limit, self.model_dir = writer, limit, model_dir
+        self.build_dir, self.done = build_dir(self.config), done
+
+    @property
+    def awake(self) -> bool:
+        return self.writer is not None
+
+    @property
+    def run_dir(self) -> Path | None:
+        return self.writer.directory if self.awake else self.planned
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Dormant: plan the run directory the workers would write their flight recorders
+        to if they woke (created by whoever needs it first)."""
+        self.session = session
+        if self.awake:
+            return
+        from pytest_acl.roles import planned_run_directory, report_dir
+
+        try:
+            from pytest_acl.options import resolve
+
+            settings = resolve(self.config)
+        except pytest.UsageError:
+            return  # a worker that wakes will say what is wrong
+        self.planned = planned_run_directory(report_dir(self.config, settings))
 
     def _probe(self, device: int) -> ProbeResult:
+        from pytest_acl.state import get_state
+
         reporter = self.config.pluginmanager.getplugin("terminalreporter")
-        result = probe(self.state.backend_name, device, self.model_dir, self.build_dir)
+        result = probe(get_state(self.config).backend_name, device, self.model_dir,
+                       self.build_dir)
         if reporter is not None:
             verdict = "healthy" if result.healthy else "FAILED — device quarantined"
             reporter.write_line(f"\nacl: device {device} health probe: {verdict} "
@@ -67,7 +121,8 @@ class IsolationController:
         worker = node.workerinput["workerid"]
         device = self.devices.assign(worker)
         node.workerinput["acl_device"] = device
-        node.workerinput["acl_run_dir"] = str(self.writer.directory)
+        if self.run_dir is not None:
+            node.workerinput["acl_run_dir"] = str(self.run_dir)
         node.workerinput["acl_done"] = self.done
         if self.scheduler is not None:
             self.scheduler.check_stranded()
@@ -81,11 +136,18 @@ class IsolationController:
         return self.scheduler
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.writer.collection_finished(list(ids))
+        worker = node.gateway.id
+        if not self.awake and self.planned is not None and self.session is not None and \
+                (self.planned / FLIGHT_DIR / f"{worker}.flight").exists():
+            from pytest_acl.activation import wake_late
+
+            wake_late(self.session, f"worker {worker} collected tests that use ACL")
+        if self.awake:
+            self.writer.collection_finished(list(ids))
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         worker = node.gateway.id
-        if not error:
+        if not error or not self.awake:
             self.devices.worker_finished(worker)
             return
         status = _exit_status(node)
@@ -112,14 +174,18 @@ class IsolationController:
 
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport,
                                sched: Any) -> None:
-        worker = report.node.gateway.id  # type: ignore[attr-defined]
+        node: Any = report.node  # xdist attaches the worker that died
+        worker = node.gateway.id
+        if not self.awake:
+            return
         if worker in self.interrupted:
             report.user_properties.append((INTERRUPTED_PROPERTY, self.interrupted[worker]))
             return
         flight = read_flight(Path(self.writer.directory) / FLIGHT_DIR, worker)
+        limit = self.limit
         device = flight.test.get("device") if flight and flight.test else None
-        info = crashes.describe(flight, self.exits.get(worker), worker, device, self.limit,
-                                self.limit_source)
+        info = crashes.describe(flight, self.exits.get(worker), worker, device, limit.seconds,
+                                limit.source)
         report.longrepr = info["message"]
         report.location = (report.location[0], None, crashitem.split("::", 1)[-1])
         report.user_properties += [(CRASH_PROPERTY, info), ("acl.device", device),

@@ -64,6 +64,13 @@ def apply(config: pytest.Config) -> str:
     return "isolated: tests run in one xdist worker, replaced when it crashes or hangs"
 
 
+def describe(config: pytest.Config) -> str:
+    """What the header says about a session that woke too late to be made isolated."""
+    if distributed(config):
+        return "isolated: tests run in xdist workers, replaced when they crash or hang"
+    return "not isolated (a crash or hang ends the run; --acl-resume continues it)"
+
+
 def distributed(config: pytest.Config) -> bool:
     """The session runs its tests in xdist workers (``-n``, or ``--tx`` with a ``--dist``)."""
     option = config.option

@@ -18,9 +18,9 @@ class TestProcess:
     __test__ = False  # not a test class, whatever its name says
 
     def __init__(self, config: pytest.Config, run_dir: Callable[[], Path], name: str,
-                 device: int | None, limit: float) -> None:
+                 device: int | None) -> None:
         self.config = config
-        self.run_dir, self.name, self.device, self.limit = run_dir, name, device, limit
+        self.run_dir, self.name, self.device = run_dir, name, device
         self.flight: Any = _NoFlight()
         self._module: Any = None
 
@@ -31,13 +31,13 @@ class TestProcess:
 
         self.flight = FlightRecorder(self.run_dir() / FLIGHT_DIR, self.name)
         self.flight.arm_fatal_signals()
-        if self.limit > 0:
+        if self.config.pluginmanager.hasplugin("timeout"):  # its hooks time the tests
             alone = self.name == "main"  # no supervisor to record the timeout: say it
             notice = (f"its stacks are in {self.flight.stacks_path}; continue the run with "
                       f"--acl-resume {self.run_dir()}") if alone else None
             self.config.pluginmanager.register(Watchdog(self.config, self.flight, notice),
                                                "acl-watchdog")
-        module = get_state(self.config).backend().module
+        module: Any = get_state(self.config).backend().module
         if hasattr(module, "flight"):  # the recording wrapper notes every ACL call
             module.flight = self.flight
             self._module = module

@@ -13,10 +13,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx
 
-from pytest_acl.models.manifest import reference_key
+from pytest_acl.models.manifest import reference_key, write_reference
 from pytest_acl.models.spec import BUNDLE, DYNAMIC, CatalogModel
 
 
@@ -61,12 +60,13 @@ def build_with_atc(model: CatalogModel, out: Path, soc: str | None) -> dict[str,
     result = subprocess.run(atc_command(model, onnx_path, out, soc), capture_output=True,
                             text=True)
     if result.returncode != 0:
-        raise BuildError(f"{model.name}: atc failed ({result.returncode}):\n{result.stderr[-2000:]}")
+        raise BuildError(f"{model.name}: atc failed ({result.returncode}):\n"
+                         f"{result.stderr[-2000:]}")
     feeds = spec.inputs()
     reference = {reference_key(None, "in", k): v for k, v in feeds.items()}
     reference |= {reference_key(None, "out", k): v
                   for k, v in _evaluate(onnx_model, feeds).items()}
-    np.savez(out / f"{model.name}.npz", **reference)
+    write_reference(out / f"{model.name}.npz", reference)
     inputs, outputs = _io(onnx_model, ())
     work, weight = expected_sizes(read_model((out / f"{model.name}.om").read_bytes()))
     return {"inputs": inputs, "outputs": outputs, "work_size": work, "weight_size": weight}

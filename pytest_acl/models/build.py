@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import onnx
 
 from pytest_acl import __version__
 from pytest_acl.models.catalog import load_catalog
-from pytest_acl.models.manifest import FORMAT, read_manifest, reference_key, write_manifest
+from pytest_acl.models.manifest import (
+    FORMAT,
+    read_manifest,
+    reference_key,
+    write_manifest,
+    write_reference,
+)
 from pytest_acl.models.spec import BUNDLE, DYNAMIC, CatalogModel, Graph
 from pytest_acl.om.bundle import Bundle
 from pytest_acl.om.reader import expected_sizes, read_model
@@ -54,7 +61,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _tensor_entry(name: str, shape: Iterable[int], dtype: str) -> dict[str, Any]:
+def _tensor_entry(name: str, shape: Iterable[int], dtype: npt.DTypeLike) -> dict[str, Any]:
     shape = [int(d) for d in shape]
     known = all(d >= 0 for d in shape)
     nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize if known else None
@@ -79,13 +86,13 @@ def _evaluate(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str,
 
     names = [v.name for v in model.graph.output]
     results = ReferenceEvaluator(model).run(None, feeds)
-    return dict(zip(names, (np.asarray(r) for r in results)))
+    return dict(zip(names, (np.asarray(r) for r in results), strict=True))
 
 
 def _variable_layout(graphs: list[onnx.ModelProto], specs: tuple[Graph, ...]) -> dict:
     """Offsets of the bundle's variables in variable memory (sorted by name, 32-aligned)."""
     found: dict[str, tuple[list[int], str]] = {}
-    for model, spec in zip(graphs, specs):
+    for model, spec in zip(graphs, specs, strict=True):
         values = {v.name: v for v in [*model.graph.input, *model.graph.output]}
         for name in (*spec.variables, *spec.assign):
             value = values[spec.assign.get(name, name)] if name in spec.assign else values[name]
@@ -138,7 +145,7 @@ def _build_single(model: CatalogModel, out: Path) -> dict[str, Any]:
     reference |= {reference_key(None, "out", k): v
                   for k, v in _evaluate(onnx_model, feeds).items()}
     del onnx_model
-    np.savez(out / f"{model.name}.npz", **reference)
+    write_reference(out / f"{model.name}.npz", reference)
     work, weight = _sizes_of_file(path)
     return {"inputs": inputs, "outputs": outputs, "work_size": work, "weight_size": weight}
 
@@ -151,8 +158,11 @@ def _build_bundle(model: CatalogModel, out: Path) -> dict[str, Any]:
     var_size = sum(v["nbytes"] for v in layout.values()) and \
         max(v["offset"] + v["nbytes"] for v in layout.values())
     var_size = (var_size + VAR_ALIGNMENT - 1) // VAR_ALIGNMENT * VAR_ALIGNMENT
-    sub_oms, entries, reference, state = [], [], {}, {}
-    for index, (onnx_model, spec) in enumerate(zip(graphs, model.graphs)):
+    sub_oms: list[bytes] = []
+    entries: list[dict[str, Any]] = []
+    reference: dict[str, np.ndarray] = {}
+    state: dict[str, np.ndarray] = {}  # the variables' values after each graph
+    for index, (onnx_model, spec) in enumerate(zip(graphs, model.graphs, strict=True)):
         used = {k: layout[k] for k in (*spec.variables, *spec.assign)}
         om_bytes = compile_onnx(onnx_model, f"{model.name}_g{index}", variables=used,
                                 assign=dict(spec.assign)).to_bytes()
@@ -170,7 +180,7 @@ def _build_bundle(model: CatalogModel, out: Path) -> dict[str, Any]:
                         "variables": list(spec.variables), "assign": dict(spec.assign)})
     path = out / f"{model.name}.om"
     _write_chunks(path, Bundle(var_size, sub_oms).chunks())
-    np.savez(out / f"{model.name}.npz", **reference)
+    write_reference(out / f"{model.name}.npz", reference)
     return {"graphs": entries, "graph_count": len(entries), "var_size": var_size,
             "variables": layout, "inputs": [], "outputs": [],
             "work_size": None, "weight_size": None}
@@ -188,8 +198,9 @@ def build_catalog(out: Path, names: list[str] | None = None, target: str = "sim"
     source = catalog_path.read_bytes()
     previous = read_manifest(out)
     old_entries = previous["models"] if previous and previous.get("target") == target else {}
-    manifest = {"format": FORMAT, "target": target, "soc": soc, "pytest_acl": __version__,
-                "catalog": str(catalog_path), "models": dict(old_entries)}
+    manifest: dict[str, Any] = {"format": FORMAT, "target": target, "soc": soc,
+                                "pytest_acl": __version__, "catalog": str(catalog_path),
+                                "models": dict(old_entries)}
     for name in names or list(models):
         model = models[name]
         key = cache_key(source, name, target, soc)

@@ -1,8 +1,8 @@
 """Find and load the fixture-model catalog (``fixtures/catalog.py`` of the repository).
 
-The catalog is repository content, like ``suites/``: it is looked up in
-``PYTEST_ACL_FIXTURES`` (a directory), then next to the installed package (a checkout or an
-editable install), then in the current directory.
+The catalog lives in the repository's ``fixtures/`` and ships as the package
+``pytest_acl.fixture_catalog``: it is looked up in ``PYTEST_ACL_FIXTURES`` (a directory, to
+build another catalog), then in that package (a checkout, an editable install or a wheel).
 """
 
 from __future__ import annotations
@@ -23,16 +23,20 @@ class CatalogNotFound(FileNotFoundError):
 
 
 def catalog_dir() -> Path:
+    from pytest_acl.suite import package_dir
+
     candidates = []
     if env := os.environ.get("PYTEST_ACL_FIXTURES"):
         candidates.append(Path(env))
-    candidates += [Path(__file__).resolve().parents[2] / "fixtures", Path.cwd() / "fixtures"]
+    if shipped := package_dir("pytest_acl.fixture_catalog"):
+        candidates.append(shipped)
     for candidate in candidates:
         if (candidate / CATALOG_FILE).is_file():
             return candidate
     raise CatalogNotFound("no fixtures/catalog.py found (looked in: "
                           + ", ".join(map(str, candidates))
-                          + "); run from a pytest-acl checkout or set PYTEST_ACL_FIXTURES")
+                          + "); reinstall pytest-acl, or set PYTEST_ACL_FIXTURES to a "
+                          "directory holding a catalog.py")
 
 
 def load_catalog(directory: Path | None = None) -> tuple[Path, dict[str, CatalogModel]]:

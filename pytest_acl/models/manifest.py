@@ -42,6 +42,12 @@ def reference_key(graph: int | None, direction: str, name: str) -> str:
     return f"{'' if graph is None else f'g{graph}/'}{direction}:{name}"
 
 
+def write_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save reference arrays (by :func:`reference_key`) as an npz; without pickles, as
+    :meth:`ModelEntry.reference` reads them."""
+    np.savez(path, allow_pickle=False, **arrays)
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     """One model of a built catalog, as the suites use it."""

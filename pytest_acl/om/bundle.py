@@ -13,12 +13,19 @@ Reading follows ACL's ``GetBundleNumAndOffset``: size ≥ 256 + 8 and modeltype 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pytest_acl.constants import AclError
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
-from pytest_acl.om.partitions import PartitionType, TableEntry, pack_table, read_count, \
-    read_entries, table_size
+from pytest_acl.om.partitions import (
+    PartitionType,
+    TableEntry,
+    pack_table,
+    read_count,
+    read_entries,
+    table_size,
+)
 from pytest_acl.om.reader import OmError
 
 E = AclError
@@ -28,7 +35,7 @@ _VAR = struct.Struct("<Q")
 @dataclass
 class Bundle:
     var_size: int
-    models: list[bytes | memoryview]  # complete OM files, in index order
+    models: Sequence[bytes | memoryview]  # complete OM files, in index order
 
     def chunks(self) -> list[bytes | memoryview]:
         count = len(self.models)

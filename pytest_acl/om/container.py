@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from pytest_acl.om.header import HEADER_SIZE, ModelFileHeader
 from pytest_acl.om.partitions import PartitionType, layout, pack_table, table_size
 
-
 Chunk = bytes | bytearray | memoryview
 
 
@@ -31,6 +30,10 @@ class Partition:
     @property
     def chunks(self) -> tuple[Chunk, ...]:
         return self.data if isinstance(self.data, tuple) else (self.data,)
+
+    def contiguous(self) -> Chunk:
+        """The data as one buffer: itself (no copy), or its chunks joined."""
+        return b"".join(self.data) if isinstance(self.data, tuple) else self.data
 
     def to_bytes(self) -> bytes:
         return b"".join(self.chunks)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from pytest_acl.constants import AclError
 from pytest_acl.om.container import OmModel, Partition, PartitionGroup
-from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE
+from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
 
@@ -42,8 +42,8 @@ def _set_u32(data: bytes, offset: int, value: int) -> bytes:
     return data[:offset] + struct.pack("<I", value) + data[offset + 4:]
 
 
-def _with_header(model: OmModel, **changes: int | bytes) -> bytes:
-    return OmModel(replace(model.header, **changes), model.groups, model.wide).to_bytes()
+def _with_header(model: OmModel, header: ModelFileHeader) -> bytes:
+    return OmModel(header, model.groups, model.wide).to_bytes()
 
 
 def _replace_partition(model: OmModel, kind: int, data: bytes) -> bytes:
@@ -103,17 +103,19 @@ def corruptions(valid: bytes) -> list[Corruption]:
                    only_def.to_bytes(), _same(E.ACL_ERROR_GE_PARAM_INVALID),
                    "om-format.md §2.1, §3.2 step 3",
                    note="the load code is assumed equal to QuerySize's (UNCONFIRMED)"),
-        Corruption("encrypted", "is_encrypt = 1", _with_header(model, is_encrypt=1),
+        Corruption("encrypted", "is_encrypt = 1",
+                   _with_header(model, replace(model.header, is_encrypt=1)),
                    _same(E.ACL_ERROR_GE_PARAM_INVALID), "om-format.md §4",
                    note="current GE ignores is_encrypt; the simulator follows 2020-21 GE"),
         Corruption("checksum_garbage", "non-zero checksum bytes (never checked)",
-                   _with_header(model, checksum=b"\xab" * 64), _same(0), "om-format.md §4"),
+                   _with_header(model, replace(model.header, checksum=b"\xab" * 64)), _same(0),
+                   "om-format.md §4"),
         Corruption("dynamic_groups_short", "dynamic model whose groups end before the file",
                    _set_u32(dynamic_extra, 184, 0)[:184] + struct.pack(
                        "<Q", len(dynamic_extra) - HEADER_SIZE) + dynamic_extra[192:],
                    _same(E.ACL_ERROR_GE_FAILURE), "om-format.md §2.2, §4 row 10"),
         Corruption("bundle_as_model", "a bundle header (modeltype 5) given to a model loader",
-                   _with_header(model, modeltype=MODELTYPE_BUNDLE),
+                   _with_header(model, replace(model.header, modeltype=MODELTYPE_BUNDLE)),
                    {"load_file": E.ACL_ERROR_GE_FAILURE, "load_mem": E.ACL_ERROR_GE_FAILURE,
                     "query_file": 0, "query_mem": 0},
                    "om-format.md §4 row 4",

@@ -56,21 +56,27 @@ class ModelDef:
         return pb.bytes_field(1, self.name) + pb.bytes_field(7, graph) + entries
 
     @classmethod
-    def decode(cls, data: bytes | memoryview) -> ModelDef:
+    def decode(cls, data: pb.Data) -> ModelDef:
         """Raises ``pb.DecodeError`` when the bytes are not a ModelDef."""
         result = cls()
         for number, wire, value in pb.fields(data):
-            if number == 1 and wire == pb.LENGTH:
-                result.name = bytes(value).decode("utf-8", "replace")  # type: ignore[arg-type]
-            elif number == 11 and wire == pb.LENGTH:
-                key, attr = _map_entry(value)  # type: ignore[arg-type]
+            # pb.fields yields bytes for LENGTH fields and an int for VARINT ones; the
+            # isinstance checks only narrow the type for the checker.
+            if wire != pb.LENGTH or not isinstance(value, bytes):
+                continue
+            if number == 1:
+                result.name = value.decode("utf-8", "replace")
+            elif number == 11:
+                key, attr = _map_entry(value)
                 for attr_field, attr_wire, attr_value in pb.fields(attr):
-                    if attr_field == 3 and attr_wire == pb.VARINT:
-                        result.int_attrs[key] = _signed(attr_value)  # type: ignore[arg-type]
-                    elif attr_field in (2, 7) and attr_wire == pb.LENGTH:
-                        result.bytes_attrs[key] = attr_value  # type: ignore[assignment]
-            elif number == 7 and wire == pb.LENGTH:
-                result.ops.extend(_ops(value))  # type: ignore[arg-type]
+                    if attr_field == 3 and attr_wire == pb.VARINT and \
+                            isinstance(attr_value, int):
+                        result.int_attrs[key] = _signed(attr_value)
+                    elif attr_field in (2, 7) and attr_wire == pb.LENGTH and \
+                            isinstance(attr_value, bytes):
+                        result.bytes_attrs[key] = attr_value
+            elif number == 7:
+                result.ops.extend(_ops(value))
         return result
 
 
@@ -86,22 +92,24 @@ def _signed(value: int) -> int:
 def _map_entry(data: bytes) -> tuple[str, bytes]:
     key, value = "", b""
     for number, wire, item in pb.fields(data):
-        if number == 1 and wire == pb.LENGTH:
-            key = bytes(item).decode("utf-8", "replace")  # type: ignore[arg-type]
-        elif number == 2 and wire == pb.LENGTH:
-            value = item  # type: ignore[assignment]
+        if wire != pb.LENGTH or not isinstance(item, bytes):
+            continue
+        if number == 1:
+            key = item.decode("utf-8", "replace")
+        elif number == 2:
+            value = item
     return key, value
 
 
 def _ops(graph: bytes) -> list[OpDef]:
     ops = []
     for number, wire, value in pb.fields(graph):
-        if number == 6 and wire == pb.LENGTH:
+        if number == 6 and wire == pb.LENGTH and isinstance(value, bytes):
             op = OpDef("", "")
-            for f, w, v in pb.fields(value):  # type: ignore[arg-type]
-                if w != pb.LENGTH:
+            for f, w, v in pb.fields(value):
+                if w != pb.LENGTH or not isinstance(v, bytes):
                     continue
-                text = bytes(v).decode("utf-8", "replace")  # type: ignore[arg-type]
+                text = v.decode("utf-8", "replace")
                 if f == 1:
                     op.name = text
                 elif f == 2:
@@ -123,16 +131,16 @@ class ModelTaskDef:
                 + pb.int_field(14, self.weight_size))
 
     @classmethod
-    def decode(cls, data: bytes | memoryview) -> ModelTaskDef:
+    def decode(cls, data: pb.Data) -> ModelTaskDef:
         """Raises ``pb.DecodeError`` when the bytes are not a ModelTaskDef."""
         result = cls(stream_num=0)
         for number, wire, value in pb.fields(data):
-            if wire != pb.VARINT:
+            if wire != pb.VARINT or not isinstance(value, int):
                 continue
             if number == 11:
-                result.memory_size = value  # type: ignore[assignment]
+                result.memory_size = value
             elif number == 12:
-                result.stream_num = value  # type: ignore[assignment]
+                result.stream_num = value
             elif number == 14:
-                result.weight_size = value  # type: ignore[assignment]
+                result.weight_size = value
         return result

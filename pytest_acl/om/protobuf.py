@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterator
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
+Data = bytes | bytearray | memoryview  # what the decoder reads
 
 
 class DecodeError(ValueError):
@@ -52,7 +53,7 @@ def float_field(field: int, value: float) -> bytes:
     return _key(field, FIXED32) + struct.pack("<f", value)
 
 
-def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
+def _read_varint(data: Data, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data):
@@ -67,7 +68,7 @@ def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
             raise DecodeError("varint longer than 10 bytes")
 
 
-def fields(data: bytes | memoryview) -> Iterator[tuple[int, int, int | bytes]]:
+def fields(data: Data) -> Iterator[tuple[int, int, int | bytes]]:
     """``(field number, wire type, value)`` for each field; value is an int or bytes."""
     pos = 0
     while pos < len(data):
@@ -98,7 +99,7 @@ def fields(data: bytes | memoryview) -> Iterator[tuple[int, int, int | bytes]]:
             raise DecodeError(f"field {field}: unsupported wire type {wire}")
 
 
-def decode(data: bytes | memoryview) -> dict[int, list[int | bytes]]:
+def decode(data: Data) -> dict[int, list[int | bytes]]:
     """All fields of a message, by number, values in order (repeated fields keep them all)."""
     result: dict[int, list[int | bytes]] = {}
     for field, _, value in fields(data):

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from pytest_acl.constants import AclError
 from pytest_acl.om import protobuf as pb
 from pytest_acl.om.container import OmModel, Partition, PartitionGroup
-from pytest_acl.om.header import HEADER_SIZE, MAGIC, MODELTYPE_BUNDLE, MODELTYPE_FLOW, \
-    ModelFileHeader
+from pytest_acl.om.header import (
+    HEADER_SIZE,
+    MAGIC,
+    MODELTYPE_BUNDLE,
+    MODELTYPE_FLOW,
+    ModelFileHeader,
+)
 from pytest_acl.om.modeldef import ModelDef, ModelTaskDef
 from pytest_acl.om.partitions import PartitionType, read_count, read_entries, table_size
 
@@ -87,7 +92,7 @@ def _check_protobufs(group: PartitionGroup, index: int, model_def_too: bool) -> 
                       f"model {index}: no MODEL_DEF partition")
     else:
         try:
-            ModelDef.decode(model_def.data)
+            ModelDef.decode(model_def.contiguous())
         except pb.DecodeError as exc:
             raise OmError(E.ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
                           f"model {index}: MODEL_DEF is not a ModelDef protobuf ({exc})") \
@@ -95,7 +100,7 @@ def _check_protobufs(group: PartitionGroup, index: int, model_def_too: bool) -> 
     task = group.find(PartitionType.TASK_INFO)
     if task is not None:
         try:
-            ModelTaskDef.decode(task.data)
+            ModelTaskDef.decode(task.contiguous())
         except pb.DecodeError as exc:
             raise OmError(E.ACL_ERROR_GE_EXEC_LOAD_TASK_PARTITION_FAILED,
                           f"model {index}: TASK_INFO is not a ModelTaskDef protobuf ({exc})") \
@@ -149,4 +154,4 @@ def expected_sizes(model: OmModel) -> tuple[int, int]:
     if model.is_dynamic:
         return 0, weight
     task = model.groups[0].find(PartitionType.TASK_INFO)
-    return (ModelTaskDef.decode(task.data).memory_size if task is not None else 0), weight
+    return (ModelTaskDef.decode(task.contiguous()).memory_size if task is not None else 0), weight

@@ -76,6 +76,7 @@ class _Namespace(types.ModuleType):
         self._target, self._prefix, self._owner = target, prefix, owner
         self._codes = codes
         self._hidden: set[str] = set()
+        self._wrapped: dict[str, tuple[Any, Callable[..., Any]]] = {}
 
     def __delattr__(self, name: str) -> None:
         """Deleting an API (as a conftest may, to mimic an older pyACL) hides it here."""
@@ -92,6 +93,14 @@ class _Namespace(types.ModuleType):
         value = getattr(self._target, name)
         if not callable(value) or isinstance(value, types.ModuleType):
             return value
+        cached = self.__dict__.get("_wrapped", {}).get(name)
+        if cached is not None and cached[0] == value:  # the same function: the same wrapper
+            return cached[1]
+        wrapper = self._wrap(name, value)
+        self._wrapped[name] = (value, wrapper)
+        return wrapper
+
+    def _wrap(self, name: str, value: Callable[..., Any]) -> Callable[..., Any]:
         function = f"{self._prefix}.{name}"
         family = next((f for f in TIMED if name.startswith(f)), None)
         owner = self._owner

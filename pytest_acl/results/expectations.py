@@ -130,14 +130,18 @@ class ExpectationsPlugin:
         return [e for e in self.entries if e.expires >= self.today]
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        """Entries match canonical ids (``suites/test_x.py::...``), the same wherever the
+        suite runs from."""
         from pytest_acl.markers import clause_ids
-        from pytest_acl.results.records import base_nodeid
+        from pytest_acl.state import get_state
 
         for item in items:
             clauses = clause_ids(item)
             for entry in self.active():
-                if entry.applies(base_nodeid(item.nodeid), clauses, self.soc, self.cann):
+                if entry.applies(get_state(config).canonical(item.nodeid), clauses, self.soc,
+                                 self.cann):
                     entry.matched.append(item.nodeid)
                     item.add_marker(pytest.mark.xfail(
                         reason=f"{entry.kind}: {entry.reason} {entry.bug}".strip(),

@@ -22,7 +22,7 @@ def source_labels(headers: list[dict[str, Any]]) -> list[str]:
     for widen in (lambda i, h: "devices " + ",".join(map(str, h.get("devices") or [])),
                   lambda i, h: f"run {h.get('run_id')}", lambda i, h: f"#{i + 1}"):
         labels = [f"{label} {widen(i, h)}" if labels.count(label) > 1 else label
-                  for i, (label, h) in enumerate(zip(labels, headers))]
+                  for i, (label, h) in enumerate(zip(labels, headers, strict=True))]
     return labels
 
 
@@ -65,7 +65,7 @@ def merge(runs: list[Path], out: Path) -> tuple[dict[str, Any], list[dict[str, A
     records: list[dict[str, Any]] = []
     collections: list[list[str] | None] = []
     summaries: list[dict[str, Any] | None] = []
-    for run, label in zip(loaded, source_labels(headers)):
+    for run, label in zip(loaded, source_labels(headers), strict=True):
         source = {"run_id": run.header.get("run_id"), "host": run.header.get("host"),
                   "devices": run.header.get("devices"), "label": label}
         if run.merged:  # a merge of merges keeps the sources its records already name

@@ -134,9 +134,9 @@ def check_files(run: Path, bundle: Any, key: Path | None) -> tuple[list[str], li
             problems.append(f"the bundle is unsigned (no {SIGNATURE_FILE}), but --key asks for "
                             "a signature")
         else:
-            wrong = check((run / BUNDLE_FILE).read_bytes(), signature_path.read_text(), key)
-            if wrong:
-                problems.append(wrong)
+            mismatch = check((run / BUNDLE_FILE).read_bytes(), signature_path.read_text(), key)
+            if mismatch:
+                problems.append(mismatch)
             else:
                 notes.append(f"signature valid (key {str(bundle.get('key'))[:16]}…)")
     elif signature_path is not None:
@@ -216,16 +216,11 @@ def _interruption(run: RunFile) -> str | None:
     return (run.summaries[-1].get("interrupted") if run.summaries else None)
 
 
-def _canonical_records(run: RunFile) -> dict[str, list[dict[str, Any]]]:
-    from pytest_acl.suite import canonical
-
-    prefixes = {source.get("run_id"): source.get("suite_prefix") for source in _sources(run)}
-    default = run.header.get("suite_prefix")
+def _records_by_test(run: RunFile) -> dict[str, list[dict[str, Any]]]:
+    """Every record of each test (records name tests by their canonical id)."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in run.records:
-        source = (record.get("source") or {}).get("run_id")
-        prefix = prefixes.get(source, default) if source else default
-        grouped[canonical(str(record.get("nodeid")), prefix)].append(record)
+        grouped[str(record.get("nodeid"))].append(record)
     return grouped
 
 
@@ -262,7 +257,7 @@ def verify(run: Path, key: Path | None = None,
         required_ids = set((required or suite.collect)(level))
     except suite.SuiteUnavailable as exc:
         return Verdict("INVALID", [str(exc)], notes=notes)
-    grouped = _canonical_records(contents)
+    grouped = _records_by_test(contents)
     incomplete: list[str] = []
     unknown_outcomes = sorted(f"{test} ({r.get('outcome')!r})" for test, rs in grouped.items()
                               for r in rs if r.get("outcome") not in OUTCOMES)

@@ -49,8 +49,9 @@ def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
         props = dict(ended.user_properties)
         if LOST_PROPERTY in props:
             return "device_lost", str(ended.longreprtext)
-        crash = props.get(CRASH_PROPERTY) or {}
-        return crash.get("kind", "crash"), str(ended.longreprtext)[-8000:]
+        crash = props.get(CRASH_PROPERTY)
+        kind = crash.get("kind", "crash") if isinstance(crash, dict) else "crash"
+        return str(kind), str(ended.longreprtext)[-8000:]
     setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("teardown")
     for report in (setup, call):
         if report is not None and report.skipped:
@@ -70,7 +71,7 @@ def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
             return "xpass", str(call.wasxfail)
         drift = dict(call.user_properties).get("acl.drift")
         if drift:
-            return "drift", drift
+            return "drift", str(drift)
     if teardown is not None and teardown.failed:
         return "error", str(teardown.longreprtext)[-2000:]
     return "pass", ""

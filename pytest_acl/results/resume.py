@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,15 @@ def differences(header: dict[str, Any], settings: dict[str, Resolved],
     return found
 
 
-def _post_mortem(state: ResumeState, earlier_unexplained: set[str]) -> None:
+def _post_mortem(state: ResumeState, earlier_unexplained: set[str],
+                 canonical: Callable[[str], str]) -> None:
     directory = state.directory / FLIGHT_DIR
     if not directory.is_dir():
         return
     for name in flight_names(directory):
         flight = read_flight(directory, name)
-        nodeid = (flight.test or {}).get("test") if flight else None
+        raw = (flight.test or {}).get("test") if flight else None
+        nodeid = canonical(raw) if raw else None
         if flight is None or not nodeid or nodeid in state.done:
             continue
         device = (flight.test or {}).get("device")
@@ -111,7 +114,8 @@ def supervisor_record(nodeid: str, info: dict[str, Any]) -> dict[str, Any]:
             "duration": 0.0, "crash": info}
 
 
-def prepare(directory: Path, settings: dict[str, Resolved], backend: str) -> ResumeState:
+def prepare(directory: Path, settings: dict[str, Resolved], backend: str,
+            canonical: Callable[[str], str]) -> ResumeState:
     """What the resumed session must do, or a UsageError saying why it cannot resume."""
     source = settings["resume"].source
     try:
@@ -137,7 +141,7 @@ def prepare(directory: Path, settings: dict[str, Resolved], backend: str) -> Res
     state = ResumeState(directory, run, len(run.sessions) + 1,
                         {key for key, r in final.items() if r["outcome"] not in NOT_RUN})
     earlier = {nodeid for session in run.sessions for nodeid in session.get("died_running", [])}
-    _post_mortem(state, earlier)
+    _post_mortem(state, earlier, canonical)
     return state
 
 

@@ -6,17 +6,19 @@ a resumed session collects the run's tests."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_acl.results import shard as sharding
-from pytest_acl.results.records import base_nodeid
-from pytest_acl.suite import node_prefix
+
+if TYPE_CHECKING:
+    from pytest_acl.results.resume import ResumeState
 
 
 class RunSelection:
     def __init__(self, config: pytest.Config, shard: tuple[int, int] | None,
-                 durations: Path | None, done: set[str], check: object | None) -> None:
+                 durations: Path | None, done: set[str], check: ResumeState | None) -> None:
         self.config = config
         self.shard = shard
         self.durations = durations
@@ -26,20 +28,21 @@ class RunSelection:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
+        from pytest_acl.state import get_state
+
+        ids = {id(item): get_state(config).canonical(item.nodeid) for item in items}
         keep = items
         if self.shard is not None:
             weights = sharding.durations(self.durations) if self.durations else None
-            chosen = sharding.select([base_nodeid(item.nodeid) for item in items], self.shard,
-                                     node_prefix(config.rootpath), weights)
-            keep = [item for item in items if base_nodeid(item.nodeid) in chosen]
+            chosen = sharding.select([ids[id(item)] for item in items], self.shard, weights)
+            keep = [item for item in items if ids[id(item)] in chosen]
         if self.check is not None:
             from pytest_acl.results.resume import collection_difference
 
-            problem = collection_difference(self.check,
-                                            {base_nodeid(item.nodeid) for item in keep})
+            problem = collection_difference(self.check, {ids[id(item)] for item in keep})
             if problem:
                 raise pytest.UsageError(problem)
-        keep = [item for item in keep if base_nodeid(item.nodeid) not in self.done]
+        keep = [item for item in keep if ids[id(item)] not in self.done]
         if len(keep) != len(items):
             kept = set(map(id, keep))
             config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept])

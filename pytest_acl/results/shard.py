@@ -14,7 +14,6 @@ import statistics
 from pathlib import Path
 
 from pytest_acl.results.runfile import read_run
-from pytest_acl.suite import canonical
 
 
 def split(nodeids: list[str], count: int,
@@ -33,25 +32,18 @@ def split(nodeids: list[str], count: int,
 
 
 def durations(run: Path) -> dict[str, float]:
-    """Seconds per test of an earlier run, by canonical id (so a run started elsewhere, or
-    a merged run of several hosts, balances this one)."""
-    contents = read_run(run)
-    sources = contents.header.get("merged_from") or [contents.header]
-    prefixes = [source.get("suite_prefix") for source in sources]
+    """Seconds per test of an earlier run (records hold canonical ids, so a run started
+    elsewhere, or a merged run of several hosts, balances this one)."""
     found: dict[str, float] = {}
-    for record in contents.final_records().values():
+    for record in read_run(run).final_records().values():
         duration = record.get("duration")
-        if not isinstance(duration, int | float):
-            continue
-        for prefix in prefixes:
-            found[canonical(record["nodeid"], prefix)] = float(duration)
+        if isinstance(duration, int | float):
+            found[record["nodeid"]] = float(duration)
     return found
 
 
-def select(nodeids: list[str], shard: tuple[int, int], prefix: str | None,
+def select(ids: list[str], shard: tuple[int, int],
            weights: dict[str, float] | None) -> set[str]:
-    """The node ids of shard ``(K, N)`` of this collection."""
+    """The (canonical) ids of shard ``(K, N)`` of this collection."""
     index, count = shard
-    by_canonical = {canonical(nodeid, prefix): nodeid for nodeid in nodeids}
-    chosen = split(list(by_canonical), count, weights)[index - 1]
-    return {by_canonical[name] for name in chosen}
+    return set(split(ids, count, weights)[index - 1])

@@ -76,9 +76,11 @@ def _open_for_append(path: Path) -> Any:
 class ResultWriter:
     """Main-process plugin: header at session start, a record per test, a summary."""
 
-    def __init__(self, config: pytest.Config, report_dir: Path, resume: Any = None) -> None:
+    def __init__(self, config: pytest.Config, report_dir: Path, resume: Any = None,
+                 planned: Path | None = None) -> None:
         self.config = config
         self.report_dir = report_dir
+        self.planned = planned  # the run directory an xdist controller promised its workers
         self.resume = resume  # a results.resume.ResumeState, or None for a new run
         self.directory = self.path = Path()  # claimed when the session starts
         self._phases: dict[str, dict[str, pytest.TestReport]] = {}
@@ -101,7 +103,7 @@ class ResultWriter:
 
     def environment(self) -> dict[str, Any]:
         from pytest_acl.state import get_state
-        from pytest_acl.suite import node_prefix, suite_hash
+        from pytest_acl.suite import suite_hash
 
         state = get_state(self.config)
         backend = state.backend()
@@ -113,7 +115,7 @@ class ResultWriter:
             "cann_version": state.cann_version()[0],
             "driver_version": backend.extra.get("driver_version"), "npu_smi": _npu_smi(),
             "suite_version": __version__, "suite_hash": suite_hash(),
-            "suite_prefix": node_prefix(self.config.rootpath),
+            "suite_prefix": state.suite_prefix,
             "git_commit": _git_commit(self.config.rootpath),
             "python": platform.python_version(), "host": platform.node(),
             "level": state.settings["level"].value,
@@ -137,7 +139,11 @@ class ResultWriter:
             self.path = self.directory / RESULTS_FILE
             self._stream = _open_for_append(self.path)
             return
-        self.directory = claim_run_directory(self.report_dir)
+        if self.planned is not None:
+            self.directory = self.planned
+            self.directory.mkdir(parents=True, exist_ok=True)
+        else:
+            self.directory = claim_run_directory(self.report_dir)
         self.path = self.directory / RESULTS_FILE
         self._stream = self.path.open("wb")
         self._write({"type": "header", **self.environment()})
@@ -147,7 +153,7 @@ class ResultWriter:
         collected them); a resumed session first checks they are the run's."""
         if self._collection_written or self._stream is None:
             return
-        nodeids = [base_nodeid(nodeid) for nodeid in nodeids]
+        nodeids = [self._canonical(nodeid) for nodeid in nodeids]
         if self.resume is not None:
             from pytest_acl.results.resume import collection_difference
 
@@ -168,6 +174,11 @@ class ResultWriter:
         if not self.config.pluginmanager.has_plugin("dsession"):
             self.collection_finished([item.nodeid for item in session.items])
 
+    def _canonical(self, nodeid: str) -> str:
+        from pytest_acl.state import get_state
+
+        return get_state(self.config).canonical(nodeid)
+
     def _add(self, result: dict[str, Any]) -> None:
         self.records[record_key(result)] = result
         self._write(result)
@@ -180,9 +191,9 @@ class ResultWriter:
             self._phases.pop(nodeid)
             if any(name == INTERRUPTED_PROPERTY for name, _ in report.user_properties):
                 return  # stopped from outside: no verdict on the test, resume runs it
-            self._add(record(phases))
+            self._add(record(phases) | {"nodeid": self._canonical(nodeid)})
         elif report.when == "teardown":
-            self._add(record(self._phases.pop(nodeid)))
+            self._add(record(self._phases.pop(nodeid)) | {"nodeid": self._canonical(nodeid)})
 
     # -- the end -----------------------------------------------------------------------------
 

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_acl.constants import AclError, Format
-from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, \
-    read_model
+from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, read_model
 from pytest_acl.sim import faults, hostmem
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
@@ -258,7 +257,7 @@ class ModelApi:
             if any(d < 0 for d in shape):
                 desc = self._tensors._get(descs.get(index, 0))
                 if desc is None or len(desc.dims) != len(shape) or any(
-                        d >= 0 and d != given for d, given in zip(shape, desc.dims)):
+                        d >= 0 and d != given for d, given in zip(shape, desc.dims, strict=True)):
                     raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                                   f"input {index} ({spec['name']}) has dimensions unknown "
                                   "until run time: set its tensor desc with "
@@ -281,7 +280,8 @@ class ModelApi:
                           f"{len(model.outputs)} outputs, the datasets hold {len(inputs)} and "
                           f"{len(outputs)}")
         shapes = self._input_shapes(model, in_ds)
-        for index, (spec, buffer, shape) in enumerate(zip(model.inputs, inputs, shapes)):
+        for index, (spec, buffer, shape) in enumerate(zip(model.inputs, inputs, shapes,
+                                                          strict=True)):
             needed = TensorDesc(acl_data_type(spec["dtype"]), shape, 0).size
             if not is_device_address(buffer.ptr) or buffer.size < needed:
                 raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
@@ -309,15 +309,18 @@ class ModelApi:
 
     def _run(self, model: LoadedModel, inputs: list[Buffer], shapes: list[list[int]],
              outputs: list[Buffer], out_ds: int) -> None:
-        execution = Execution(model.graph, self._view, model.weight.ptr, model.work.ptr,
+        graph = model.graph
+        assert graph is not None  # _prepare refused a model without a graph
+        execution = Execution(graph, self._view, model.weight.ptr, model.work.ptr,
                               model.variables.ptr)
         output_shapes = execution.run(inputs, shapes, outputs)
-        if model.graph.get("assign"):
+        if graph.get("assign"):
             execution.write_variables()
         self._inject_execution_defects(model, outputs)
         if model.dynamic:
             found = self._data._dataset(out_ds)
-            for index, (spec, shape) in enumerate(zip(model.outputs, output_shapes)):
+            for index, (spec, shape) in enumerate(zip(model.outputs, output_shapes,
+                                                      strict=True)):
                 old = found.tensor_descs.get(index)
                 if old:
                     self._rt.handles.remove(Kind.TENSOR_DESC, old)
@@ -327,13 +330,13 @@ class ModelApi:
     def _inject_execution_defects(self, model: LoadedModel, outputs: list[Buffer]) -> None:
         defects = self._rt.defects
         if "execute_writes_weight_memory" in defects and model.weight.size:
-            view = self._view(model.weight.ptr, 1)
+            view = self._live_view(model.weight.ptr, 1, "weight memory")
             view[0] = (view[0] + 1) & 0xFF
         if "outputs_perturbed" in defects:
             import numpy as np
 
-            for buffer, spec in zip(outputs, model.outputs):
-                view = self._view(buffer.ptr, buffer.size)
+            for buffer, spec in zip(outputs, model.outputs, strict=True):
+                view = self._live_view(buffer.ptr, buffer.size, "output buffer")
                 values = np.frombuffer(view, np.dtype(spec["dtype"]),
                                        count=buffer.size // np.dtype(spec["dtype"]).itemsize)
                 values += np.asarray(1e-3, values.dtype)
@@ -341,6 +344,15 @@ class ModelApi:
     def _view(self, ptr: int, nbytes: int) -> memoryview | None:
         heap = self._rt.heap_of(ptr)
         return heap.view(ptr, nbytes) if heap is not None else None
+
+    def _live_view(self, ptr: int, nbytes: int, what: str) -> memoryview:
+        """As :meth:`_view`, but memory that is not live is an execution fault (as in
+        :class:`Execution`)."""
+        view = self._view(ptr, nbytes)
+        if view is None:
+            raise AclFail(E.ACL_ERROR_RT_MODEL_EXECUTE,
+                          f"{what} at {ptr:#x}+{nbytes} is not live device memory")
+        return view
 
     @pyacl("acl.mdl.execute", "Ikk")
     def execute(self, model_id: int, in_ds: int, out_ds: int) -> None:

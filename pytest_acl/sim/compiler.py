@@ -163,7 +163,9 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
     boundary = ({t.name for t in inputs} | {t.name for t in outputs} | initializers
                 | set(variables))
     known = {v.name: v for v in inferred.graph.value_info}
-    nodes, intervals, infos = [], {}, {}
+    nodes: list[dict[str, Any]] = []
+    intervals: dict[str, list[int]] = {}  # tensor → [first step, last step]
+    infos: dict[str, TensorInfo] = {}
     for step, node in enumerate(graph.node):
         attrs = _attributes(node)
         _check_node(node, attrs, initializers)

@@ -103,7 +103,7 @@ class Execution:
             outputs: list[Buffer]) -> list[list[int]]:
         """Execute; return the output shapes. Raises AclFail for a device-side fault."""
         graph = self._graph
-        for spec, buffer, shape in zip(graph["inputs"], inputs, input_shapes):
+        for spec, buffer, shape in zip(graph["inputs"], inputs, input_shapes, strict=True):
             nbytes = _nbytes(spec["dtype"], shape)
             self._values[spec["name"]] = _array(
                 self._device(buffer.ptr, nbytes, f"input {spec['name']!r}"), spec["dtype"],
@@ -115,7 +115,7 @@ class Execution:
             time.sleep(0)  # let other threads run between operators, as a device interleaves
             arguments = [self._read(name) for name in node["inputs"]]
             results = ops.run(node["op"], arguments, node["attrs"])
-            for name, value in zip(node["outputs"], results):
+            for name, value in zip(node["outputs"], results, strict=True):
                 if name in output_specs:
                     index, spec = output_specs[name]
                     value = np.ascontiguousarray(value, dtype=spec["dtype"])

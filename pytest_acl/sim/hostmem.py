@@ -9,6 +9,7 @@ error code, so a bad pointer in a test is a failed assertion, not a dead interpr
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import mmap
@@ -77,10 +78,9 @@ class HostAllocations:
             block = self._blocks.pop(address, None)
         if block is None:
             return False
-        try:
+        # A view from view() may still live (a queued copy): then GC unmaps it later.
+        with contextlib.suppress(BufferError):
             block.close()
-        except BufferError:  # a view from view() lives (a queued copy): GC unmaps it later
-            pass
         return True
 
     def count(self) -> int:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_acl.constants import INVALID_MODEL_ID, AclError
+from pytest_acl.om import protobuf as pb
+from pytest_acl.om.container import Chunk, OmModel
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.modeldef import ModelDef
 from pytest_acl.om.partitions import PartitionType
@@ -78,7 +80,7 @@ def _om_failure(error: OmError) -> AclFail:
     return AclFail(error.code, error.message)
 
 
-def _executable_graph(model_def_bytes: bytes | memoryview) -> dict[str, Any] | None:
+def _executable_graph(model_def_bytes: pb.Data) -> dict[str, Any] | None:
     from pytest_acl.sim.compiler import executable_graph
 
     return executable_graph(ModelDef.decode(model_def_bytes))
@@ -134,8 +136,12 @@ class ModelManager:
             if heap is not None:
                 heap.free(region.ptr)
 
-    def write_device(self, ptr: int, data: bytes | memoryview) -> None:
-        view = self._rt.heap_of(ptr).view(ptr, len(data))  # type: ignore[union-attr]
+    def write_device(self, ptr: int, data: Chunk) -> None:
+        heap = self._rt.heap_of(ptr)
+        view = heap.view(ptr, len(data)) if heap is not None else None
+        if view is None:  # only a weight buffer smaller than the weights (a defect) gets here
+            raise AclFail(E.ACL_ERROR_RT_PARAM_INVALID,
+                          f"{ptr:#x}+{len(data)} is not inside one live device allocation")
         view[:] = data
 
     # -- loading -----------------------------------------------------------------------------
@@ -163,7 +169,7 @@ class ModelManager:
         required_work, weights = expected_sizes(om)
         if not dynamic:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
-            required_work = int(ModelDef.decode(model_def.data).int_attrs.get(
+            required_work = int(ModelDef.decode(model_def.contiguous()).int_attrs.get(
                 "memory_size", required_work)) if model_def is not None else required_work
         if "null_weight_ptr_with_size_rejected" in defects and not weight_ptr and weight_size:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "NULL weight pointer with a size")
@@ -195,9 +201,14 @@ class ModelManager:
         except AclFail:
             self.release(weight)
             raise
-        self._copy_weights(om, weight)
+        try:
+            self._copy_weights(om, weight)
+        except AclFail:
+            self.release(work)
+            self.release(weight)
+            raise
         root_def = om.groups[0].find(PartitionType.MODEL_DEF)
-        graph = _executable_graph(root_def.data) if root_def is not None else None
+        graph = _executable_graph(root_def.contiguous()) if root_def is not None else None
         if model_id is None:
             model_id = self.next_dynamic_id()
         model = LoadedModel(model_id, om.header.model_name, context.handle, device_id, dynamic,
@@ -210,15 +221,17 @@ class ModelManager:
         """Defect system_load_skips_weight_memory: weights in a block get_mem_info misses."""
         region = self.system_region(self._rt.current_device(), size, "weight memory")
         if region.ptr:
-            self._rt.heap_of(region.ptr).set_accounted(region.ptr, False)
+            heap = self._rt.heap_of(region.ptr)
+            assert heap is not None  # system_region allocated it from a device heap
+            heap.set_accounted(region.ptr, False)
         return region
 
-    def _copy_weights(self, om: Any, weight: Region) -> None:
+    def _copy_weights(self, om: OmModel, weight: Region) -> None:
         offset = 0
         for group in om.groups:
             partition = group.find(PartitionType.WEIGHTS_DATA)
             if partition is not None and partition.size:
-                self.write_device(weight.ptr + offset, partition.data)
+                self.write_device(weight.ptr + offset, partition.contiguous())
                 offset += partition.size
 
     # -- lookup and unloading ----------------------------------------------------------------

@@ -58,10 +58,16 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     models = ModelApi(runtime, simulator.models, data, tensors)
     top = TopApi(runtime)
     acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data, tensors)
-    acl.rt = _submodule("acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
+    # The submodules and __simulator__ are module attributes set at run time, as pyACL's are;
+    # the checker cannot know them (declaring them on AclModule would shadow the module's own
+    # __annotations__), hence the targeted ignores.
+    acl.rt = _submodule(  # type: ignore[attr-defined]
+        "acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
     config = ConfigApi(runtime.handles, simulator.models)
     bundles = BundleApi(runtime.handles, simulator.bundles)
-    acl.mdl = _submodule("acl.mdl", "Model management", data, tensors, models, config, bundles)
-    acl.util = _submodule("acl.util", "Host pointer utilities", UtilApi())
-    acl.__simulator__ = simulator
+    acl.mdl = _submodule(  # type: ignore[attr-defined]
+        "acl.mdl", "Model management", data, tensors, models, config, bundles)
+    acl.util = _submodule(  # type: ignore[attr-defined]
+        "acl.util", "Host pointer utilities", UtilApi())
+    acl.__simulator__ = simulator  # type: ignore[attr-defined]
     return acl

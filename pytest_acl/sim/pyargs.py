@@ -81,8 +81,9 @@ def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any
     required, _, optional = fmt.partition("|")
     if kwargs or not len(required) <= len(args) <= len(required) + len(optional):
         raise parse_failed(name)
-    try:
-        return [_convert(letter, value) for letter, value in zip(required + optional, args)]
+    try:  # trailing optional arguments may be omitted: fewer args than letters
+        return [_convert(letter, value) for letter, value in zip(required + optional, args,
+                                                                 strict=False)]
     except _ParseFailed:
         raise parse_failed(name) from None
 

@@ -160,7 +160,9 @@ class Runtime:
 
     # -- contexts ----------------------------------------------------------------------------
     def _contexts(self) -> list[Context]:
-        return [self.handles.get(Kind.CONTEXT, h) for h in self.handles.live(Kind.CONTEXT)]
+        # A context destroyed by another thread between live() and get() is skipped.
+        found = (self.handles.get(Kind.CONTEXT, h) for h in self.handles.live(Kind.CONTEXT))
+        return [ctx for ctx in found if ctx is not None]
 
     def context(self, handle: int, unknown_code: int) -> Context:
         """The live context ``handle``: NULL → 100000, unknown or destroyed → ``unknown_code``."""

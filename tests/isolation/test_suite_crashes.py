@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 # Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.whole_suite, pytest.mark.timeout(900)]
 
 FATAL = "bundle_index_overrun_segfaults,oom_load_exits,shared_work_async_hangs"
 LIMIT = 3
@@ -70,7 +70,7 @@ def test_crashes_and_hangs_in_the_suite_are_recorded_and_the_run_goes_on(
     assert 'id="verdict">FAIL<' in (run.directory / "report.html").read_text()
     assert verify(run.directory).startswith("verdict: NOT CONFORMANT")
     hangs = sum(r["outcome"] == "timeout" for r in tests)
-    assert run.seconds < 1.5 * full_run.seconds + hangs * LIMIT + 60, run.seconds
+    assert run.seconds < 2 * full_run.seconds + hangs * LIMIT + 60, run.seconds
 
 
 def test_a_device_that_fails_its_probe_is_quarantined_and_its_tests_move(run_suite, tmp_path):

@@ -65,7 +65,7 @@ def test_inspect_every_corruption(built_catalog, tmp_path):
     result = run("inspect", *map(str, paths))
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("verdict:")]
     assert len(verdicts) == len(cases)
-    for case, line in zip(cases, verdicts):
+    for case, line in zip(cases, verdicts, strict=True):
         code = case.expected.get("load_file", case.expected.get("bundle_load"))
         if case.name == "empty":
             code = 145006  # inspect reads bytes: an empty file is a too-short model

@@ -48,10 +48,10 @@ def test_kernel_matches_the_onnx_reference(case):
     graph = helper.make_graph(
         [node], "g",
         [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
-         for n, a in zip(names, inputs)],
+         for n, a in zip(names, inputs, strict=True)],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    expected = ReferenceEvaluator(model).run(None, dict(zip(names, inputs)))[0]
+    expected = ReferenceEvaluator(model).run(None, dict(zip(names, inputs, strict=True)))[0]
     (result,) = ops.run(op_type, list(inputs), attrs)
     assert result.shape == expected.shape and result.dtype == expected.dtype
     np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from pytest_acl.om.bundle import Bundle, read_bundle
 from pytest_acl.om.mutations import om_mutations
-from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, \
-    read_model
+from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, read_model
 from pytest_acl.om.samples import static_model
 
 VALID = static_model().to_bytes()

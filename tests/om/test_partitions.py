@@ -5,8 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_acl.om.partitions import TableEntry, layout, pack_table, read_count, \
-    read_entries, table_size, type_name
+from pytest_acl.om.partitions import (
+    TableEntry,
+    layout,
+    pack_table,
+    read_count,
+    read_entries,
+    table_size,
+    type_name,
+)
 
 entries64 = st.lists(st.builds(TableEntry, st.integers(0, 2**32 - 1), st.integers(0, 2**64 - 1),
                                st.integers(0, 2**64 - 1)), max_size=10)

@@ -12,9 +12,8 @@ from pytest_acl.om.container import OmModel, Partition, PartitionGroup
 from pytest_acl.om.corrupt import APIS, corruptions
 from pytest_acl.om.modeldef import ModelDef, ModelTaskDef
 from pytest_acl.om.partitions import PartitionType as T
+from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, read_model
 from pytest_acl.om.samples import static_model
-from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, \
-    read_model
 
 OPTIONS = {"load_file": LOAD_FILE, "load_mem": LOAD_MEM, "query_file": QUERY,
            "query_mem": QUERY}

@@ -72,7 +72,8 @@ def test_two_workers_on_two_devices(pytester, record):
     result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines([
         "acl: devices 0,1 (from command line); SoC Ascend910B1",
-        "acl: each xdist worker is pinned to one of the devices 0,1, round robin by worker index (gw0 → the first)*",
+        "acl: each xdist worker is pinned to one of the devices 0,1, round robin by worker "
+        "index (gw0 → the first)*",
     ])
     controller = (record / "controller").read_text()
     (record / "controller").unlink()

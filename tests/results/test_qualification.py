@@ -16,7 +16,7 @@ import pytest
 from pytest_acl.results.qualification import BUNDLE_FILE, sha256, write_bundle
 
 # Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.whole_suite, pytest.mark.timeout(900)]
 
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 

@@ -5,6 +5,7 @@ or "died twice"); a resume that is not the same run is a usage error naming the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,9 +16,6 @@ from pathlib import Path
 
 import pytest
 
-# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
-
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -25,10 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def run_lines(run: Path) -> list[dict]:
     lines = []
     for raw in (run / "results.jsonl").read_text().splitlines():
-        try:
+        with contextlib.suppress(ValueError):  # a line cut short by the kill
             lines.append(json.loads(raw))
-        except ValueError:
-            pass  # a line cut short by the kill
     return lines
 
 
@@ -82,6 +78,8 @@ def gone(group: int, seconds: float = 60) -> None:
     raise AssertionError("xdist workers outlived their controller")
 
 
+@pytest.mark.whole_suite
+@pytest.mark.timeout(900)
 def test_a_run_killed_and_interrupted_at_several_points_resumes_to_conformant(
         built_catalog, tmp_path):
     reports = tmp_path / "reports"

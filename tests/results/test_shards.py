@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pytest_acl.options import parse_shard
 from pytest_acl.results.shard import split
-
-# Whole-suite runs in subprocesses: more than the default per-test limit on a slow machine.
-pytestmark = pytest.mark.timeout(900)
 
 SCRIPT = Path(sys.executable).with_name("pytest-acl")
 
@@ -41,7 +38,7 @@ def test_shards_are_disjoint_cover_everything_and_keep_collection_order(count):
 
 
 def test_durations_balance_the_shards():
-    weights = {name: 1.0 for name in NAMES}
+    weights = dict.fromkeys(NAMES, 1.0)
     weights[NAMES[0]] = 60.0  # one slow test takes a shard to itself, nearly
     weights[NAMES[1]] = 30.0
     shards = split(NAMES, 3, weights)
@@ -59,6 +56,8 @@ def test_bad_shards_are_refused(text, message):
         parse_shard(text)
 
 
+@pytest.mark.whole_suite
+@pytest.mark.timeout(900)
 def test_three_shards_merge_into_a_conformant_run(run_suite, full_run, tmp_path):
     def shard(k: int):  # three hosts, at the same time
         return run_suite(tmp_path / f"shard{k}", "--acl-level", "full", "--acl-shard", f"{k}/3",

@@ -15,8 +15,8 @@ from pytest_acl.constants import (
     ACL_MDL_WORKSPACE_ADDR_PTR,
     ACL_MDL_WORKSPACE_SIZET,
 )
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.om.bundle import read_bundle
 from pytest_acl.om.corrupt import bundle_corruptions
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_acl.sim import Simulator, SimConfig, SimConfigError
+from pytest_acl.sim import SimConfig, SimConfigError, Simulator
 from pytest_acl.sim.config import DEFAULT_HBM, DEFAULT_SOC, parse_size
 
 GiB = 2**30

@@ -195,3 +195,19 @@ def test_other_model_constants():
     assert constants.ACL_WORKSPACE_MEM_OPTIMIZE_DEFAULT == 0
     assert constants.ACL_WORKSPACE_MEM_OPTIMIZE_INPUTOUTPUT == 1
     assert constants.INVALID_MODEL_ID == 0xFFFFFFFF
+
+
+def test_module_constants_are_written_out_one_per_enum_member():
+    """The module-level names are plain assignments a type checker sees (no generated
+    globals), one per member of every exported enum, and nothing else of that shape."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(constants.__file__).read_text())
+    written = {node.targets[0].id: f"{node.value.value.id}.{node.value.attr}"
+               for node in tree.body if isinstance(node, ast.Assign)
+               and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name)}
+    expected = {name: f"{enum.__name__}.{name}" for enum in constants.EXPORTED_ENUMS
+                for name in enum.__members__}
+    expected["ACL_ERROR_NONE"] = "AclError.ACL_SUCCESS"  # the old spelling, kept as an alias
+    assert written == expected

@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.sim import SimConfigError, Simulator
 from pytest_acl.sim.defects import DEFECTS, FATAL, Defects
 
@@ -138,19 +138,22 @@ def wrong_context_accepted(acl, models):
 
 
 def async_out_of_stream_order(acl, models):
-    """A slow copy, the input copied asynchronously, then the model — all on one stream."""
+    """The stream held by a task that waits for the test, the input copied asynchronously,
+    then the model — all on one stream; the task is released only after execute_async
+    returned, so whether the model saw its input depends on the order alone."""
+    import threading
+
     entry = models("mlp")
     model_id, _ = acl.mdl.load_from_file(str(entry.path))
     x = entry.inputs()["x"]
     io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)])
     stream, _ = acl.rt.create_stream()
-    big = 256 << 20
-    src, _ = acl.rt.malloc(big, 0)
-    dst, _ = acl.rt.malloc(big, 0)
-    acl.rt.memcpy_async(dst, big, src, big, 3, stream)  # keeps the stream busy for a while
+    gate = threading.Event()
+    acl.__simulator__.runtime.stream(stream).submit(gate.wait)  # work already queued
     in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))
     acl.rt.memcpy_async(in_ptr, x.nbytes, x.ctypes.data, x.nbytes, 1, stream)
     acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream)
+    gate.set()
     acl.rt.synchronize_stream(stream)
     return bool(np.allclose(io.outputs()["y"], entry.outputs()["y"], rtol=1e-4, atol=1e-5))
 

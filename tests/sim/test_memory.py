@@ -4,6 +4,7 @@ reset_device / finalize."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
@@ -93,8 +94,8 @@ class TestMalloc:
         rt = sim_acl.rt
         sizes = [1, 31, 32, 33, 100, 4096, 5000]
         ptrs = [rt.malloc(size, 0)[0] for size in sizes]
-        spans = sorted(zip(ptrs, (padded(s) for s in sizes)))
-        for (start, extent), (next_start, _) in zip(spans, spans[1:]):
+        spans = sorted(zip(ptrs, (padded(s) for s in sizes), strict=True))
+        for (start, extent), (next_start, _) in itertools.pairwise(spans):
             assert start + extent <= next_start
 
     def test_device_pointers_are_not_host_memory(self, sim_acl):

@@ -9,6 +9,7 @@ import pytest
 from pytest_acl.constants import (
     ACL_ERROR_API_NOT_SUPPORT,
     ACL_ERROR_INVALID_PARAM,
+    ACL_HBM_MEM,
     ACL_MDL_INPUTQ_ADDR_PTR,
     ACL_MDL_INPUTQ_NUM_SIZET,
     ACL_MDL_LOAD_FROM_FILE,
@@ -30,10 +31,9 @@ from pytest_acl.constants import (
     ACL_MDL_WORKSPACE_ADDR_PTR,
     ACL_MDL_WORKSPACE_MEM_OPTIMIZE,
     ACL_MDL_WORKSPACE_SIZET,
-    ACL_HBM_MEM,
 )
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 
 
 @pytest.fixture

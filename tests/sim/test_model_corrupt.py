@@ -39,7 +39,8 @@ def test_corruption_gets_its_code_and_leaks_nothing(sim, sim_acl, tmp_path, name
     assert sim.live_counts() == before
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=om_mutations(VALID))
 def test_random_mutations_never_raise_or_leak(sim, sim_acl, tmp_path, data):
     before = sim.live_counts()

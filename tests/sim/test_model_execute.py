@@ -11,8 +11,8 @@ from pytest_acl.constants import (
     ACL_ERROR_RT_STREAM_CONTEXT,
     ACL_FORMAT_ND,
 )
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.sim.sanitizer import HazardWarning
 
 

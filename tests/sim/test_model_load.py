@@ -16,10 +16,10 @@ from pytest_acl.constants import (
     ACL_ERROR_RT_PARAM_INVALID,
     ACL_HBM_MEM,
 )
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
-from pytest_acl.sim.sanitizer import HazardWarning
+from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.sim.devmem import real_size
+from pytest_acl.sim.sanitizer import HazardWarning
 from pytest_acl.variants import MODEL_VARIANTS, SYSTEM, USER, Ownership, load_model
 
 STATIC = ["mlp", "conv", "noweights", "multi_io"]

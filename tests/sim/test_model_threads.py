@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 
 THREADS, ROUNDS = 4, 8
 

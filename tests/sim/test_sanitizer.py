@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 
-from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 from pytest_acl.sim import Simulator
 from pytest_acl.sim.sanitizer import HazardError, HazardWarning
 
@@ -117,7 +117,7 @@ def test_shared_work_buffer_on_two_streams_is_a_hazard(sim, sim_acl, entries):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HazardWarning)
         for _ in range(ROUNDS):
-            for (model_id, _, io), stream in zip(runs, streams):
+            for (model_id, _, io), stream in zip(runs, streams, strict=True):
                 acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream)
         for stream in streams:
             acl.rt.synchronize_stream(stream)

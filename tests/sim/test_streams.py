@@ -107,7 +107,7 @@ class TestOrderAndConcurrency:
             rt.memset(src, size, i + 1, size)
             sources.append(src)
             outputs.append(out)
-        for src, out in zip(sources, outputs):
+        for src, out in zip(sources, outputs, strict=True):
             assert rt.memcpy_async(shared, size, src, size, ACL_MEMCPY_HOST_TO_DEVICE, stream) == 0
             assert rt.memcpy_async(out, size, shared, size, ACL_MEMCPY_DEVICE_TO_HOST, stream) == 0
         assert rt.synchronize_stream(stream) == 0

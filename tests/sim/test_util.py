@@ -86,9 +86,9 @@ class TestNumpyToPtr:
         assert [w.category for w in record] == [Warning]  # a plain Warning, not Deprecation
 
     def test_non_ndarray(self, util):
-        with pytest.warns(Warning, match=deprecated("numpy_to_ptr", "bytes_to_ptr")):
-            with pytest.raises(ValueError, match="^needs an ndarray as argument$"):
-                util.numpy_to_ptr([1, 2, 3])
+        with (pytest.warns(Warning, match=deprecated("numpy_to_ptr", "bytes_to_ptr")),
+              pytest.raises(ValueError, match="^needs an ndarray as argument$")):
+            util.numpy_to_ptr([1, 2, 3])
 
     def test_discontiguous_array_warns_twice(self, util):
         array = np.arange(20, dtype=np.int32)[::2]
@@ -122,9 +122,9 @@ class TestNumpyContiguousToPtr:
         assert ctypes.string_at(ptr, result.nbytes) == view.tobytes()
 
     def test_non_ndarray(self, util):
-        with pytest.warns(Warning):
-            with pytest.raises(ValueError, match="^needs an ndarray as argument$"):
-                util.numpy_contiguous_to_ptr(b"abc")
+        with (pytest.warns(Warning),
+              pytest.raises(ValueError, match="^needs an ndarray as argument$")):
+            util.numpy_contiguous_to_ptr(b"abc")
 
 
 class TestPtrToNumpy:

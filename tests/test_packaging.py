@@ -1,0 +1,52 @@
+"""The suite and the fixture catalog ship in the package: the distribution lists every
+package, and ``pytest-acl run`` from any directory runs the shipped suite with its own
+settings, with the verdict of a run in the checkout. (CI builds the wheel and runs the whole
+suite from it in a fresh environment.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from pytest_acl.suite import package_dir, suite_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_is_in_the_distribution():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join(path.parent.relative_to(ROOT).parts)
+             for path in (ROOT / "pytest_acl").rglob("__init__.py")}
+    assert set(setuptools["packages"]) == found | {"pytest_acl.suites",
+                                                   "pytest_acl.fixture_catalog"}
+    assert setuptools["package-dir"] == {"pytest_acl.suites": "suites",
+                                         "pytest_acl.fixture_catalog": "fixtures"}
+    data = setuptools["package-data"]
+    assert all((ROOT / "suites" / name).is_file() for name in data["pytest_acl.suites"])
+
+
+def test_the_shipped_suite_and_catalog_are_found_as_packages():
+    assert suite_dir() == ROOT / "suites"
+    assert package_dir("pytest_acl.fixture_catalog") == ROOT / "fixtures"
+
+
+def summary(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout.strip().splitlines()[-1].split(" in ")[0]
+
+
+def test_pytest_acl_run_from_anywhere_gives_the_checkouts_verdict(tmp_path, built_catalog):
+    common = ["-q", "-p", "no:randomly", "--acl-model-dir", str(built_catalog[0])]
+    elsewhere = subprocess.run(
+        [str(Path(sys.executable).with_name("pytest-acl")), "run", "suites/test_lifecycle.py",
+         "suites/test_config.py", *common], cwd=tmp_path, capture_output=True, text=True,
+        timeout=300)
+    checkout = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/test_lifecycle.py", "suites/test_config.py",
+         *common, "--acl-report-dir", str(tmp_path / "checkout-reports")], cwd=ROOT,
+        capture_output=True, text=True, timeout=300)
+    assert elsewhere.returncode == checkout.returncode == 0, elsewhere.stdout[-2000:]
+    assert summary(elsewhere) == summary(checkout) == "15 passed"
+    (run,) = (tmp_path / "reports").iterdir()  # results where pytest-acl run started
+    assert '"nodeid": "suites/test_lifecycle.py::' in (run / "results.jsonl").read_text()
