@@ -101,7 +101,10 @@ def activate(config: pytest.Config) -> tuple[PluginState, list[Any]]:
         from pytest_acl.results.allure_glue import AllureIntegration
 
         config.pluginmanager.register(AllureIntegration(config, allure_dir), "acl-allure")
-    if config.pluginmanager.hasplugin("hypothesispytest"):
+    from pytest_acl.isolation.isolate import distributed
+
+    runs_tests = workerinput is not None or not distributed(config)
+    if runs_tests and config.pluginmanager.hasplugin("hypothesispytest"):
         from pytest_acl.profiles import register_profiles
 
         register_profiles(settings["level"].value, config)

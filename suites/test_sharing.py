@@ -148,7 +148,7 @@ def test_async_pipeline_on_one_stream_runs_in_order(acl, acl_device, acl_stream,
     model_id, ret = acl.mdl.load_from_file(str(entry.path))
     assert ret == 0
     io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)], [y.nbytes])
-    busy_size = 256 << 20
+    busy_size = 32 << 20
     busy_src, busy_dst = device_memory(busy_size), device_memory(busy_size)
     assert acl.rt.memset(busy_src.ptr, busy_size, 1, busy_size) == 0  # a copy of memory never
     #                                        written may cost nothing; this one moves bytes

@@ -106,7 +106,8 @@ class Watchdog:
         self._deadline = time.monotonic() + seconds
         self._armed = True
         self.flight.set_deadline(seconds)
-        faulthandler.dump_traceback_later(seconds, exit=True, file=self.flight.stacks)
+        # the descriptor, not the file object: faulthandler would flush it on every call
+        faulthandler.dump_traceback_later(seconds, exit=True, file=self.flight.stacks.fileno())
         if self.notice is not None:
             self.notice.due(self._deadline - self.NOTICE_LEAD,
                             f"\nacl: {self._nodeid} is at its time limit: the process ends "

@@ -37,6 +37,20 @@ def write_manifest(directory: Path, data: dict[str, Any]) -> None:
     temporary.replace(directory / MANIFEST)
 
 
+_REFERENCES: dict[tuple[Path, int, int], dict[str, np.ndarray]] = {}
+
+
+def _load_reference(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a reference npz, read once per file version (a suite reads each
+    model's references hundreds of times)."""
+    status = path.stat()
+    key = (path, status.st_mtime_ns, status.st_size)
+    if key not in _REFERENCES:
+        with np.load(path, allow_pickle=False) as arrays:
+            _REFERENCES[key] = {name: arrays[name] for name in arrays.files}
+    return _REFERENCES[key]
+
+
 def reference_key(graph: int | None, direction: str, name: str) -> str:
     """npz key of a reference array: ``in:x`` / ``out:y``, ``g1/in:x`` in bundles."""
     return f"{'' if graph is None else f'g{graph}/'}{direction}:{name}"
@@ -76,8 +90,9 @@ class ModelEntry:
         return self.data["weight_size"]
 
     def reference(self) -> dict[str, np.ndarray]:
-        with np.load(self.directory / self.data["reference"], allow_pickle=False) as arrays:
-            return {key: arrays[key] for key in arrays.files}
+        """Fresh copies of the reference arrays (a test may change what it gets)."""
+        return {key: array.copy() for key, array in
+                _load_reference(self.directory / self.data["reference"]).items()}
 
     def inputs(self, graph: int | None = None) -> dict[str, np.ndarray]:
         prefix = reference_key(graph, "in", "")

@@ -15,7 +15,9 @@ that does not know it simply shows an attribute, so Netron and GE still parse th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from pytest_acl.om import protobuf as pb
 
@@ -144,3 +146,10 @@ class ModelTaskDef:
             elif number == 14:
                 result.weight_size = value
         return result
+
+
+def executable_graph(model_def: ModelDef) -> dict[str, Any] | None:
+    """The simulator's graph stored in a ModelDef (JSON under SIM_GRAPH_ATTR, written by the
+    simulator's compiler), or None (e.g. an ATC-built model)."""
+    raw = model_def.bytes_attrs.get(SIM_GRAPH_ATTR)
+    return json.loads(raw) if raw else None

@@ -217,9 +217,3 @@ def compile_onnx(model: onnx.ModelProto, name: str, dynamic: bool = False,
     header = ModelFileHeader(platform_version=PLATFORM.ljust(20, b"\0"), model_num=2,
                              is_unknow_model=1).with_name(name)
     return OmModel(header, [root, sub])
-
-
-def executable_graph(model_def: ModelDef) -> dict[str, Any] | None:
-    """The simulator's graph stored in a ModelDef, or None (e.g. an ATC-built model)."""
-    raw = model_def.bytes_attrs.get(SIM_GRAPH_ATTR)
-    return json.loads(raw) if raw else None

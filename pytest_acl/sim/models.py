@@ -21,6 +21,7 @@ Reading the file goes through :mod:`pytest_acl.om` only.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pytest_acl.constants import INVALID_MODEL_ID, AclError
 from pytest_acl.om import protobuf as pb
 from pytest_acl.om.container import Chunk, OmModel
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
-from pytest_acl.om.modeldef import ModelDef
+from pytest_acl.om.modeldef import ModelDef, executable_graph
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
 from pytest_acl.sim import faults
@@ -80,10 +81,15 @@ def _om_failure(error: OmError) -> AclFail:
     return AclFail(error.code, error.message)
 
 
-def _executable_graph(model_def_bytes: pb.Data) -> dict[str, Any] | None:
-    from pytest_acl.sim.compiler import executable_graph
+@functools.lru_cache(maxsize=128)
+def _graph_of(model_def: bytes) -> dict[str, Any] | None:
+    return executable_graph(ModelDef.decode(model_def))
 
-    return executable_graph(ModelDef.decode(model_def_bytes))
+
+def _executable_graph(model_def_bytes: pb.Data) -> dict[str, Any] | None:
+    """The model's graph (read-only), decoded once per distinct ModelDef: the suites load
+    the same few models hundreds of times."""
+    return _graph_of(bytes(model_def_bytes))
 
 
 class ModelManager:
