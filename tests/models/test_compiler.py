@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from pytest_acl.om.modeldef import ModelDef
+from pytest_acl.om.modeldef import ModelDef, executable_graph
 from pytest_acl.om.partitions import PartitionType as T
 from pytest_acl.om.reader import expected_sizes, read_model
-from pytest_acl.om.modeldef import executable_graph
 from pytest_acl.sim.compiler import CompileError, compile_onnx
 
 
