@@ -28,6 +28,8 @@ def _run_sim(args: argparse.Namespace) -> int:
         return 2
     if command[0].endswith(".py"):
         command.insert(0, sys.executable)
+    elif command[0] in ("python", "python3"):  # the Python that has the simulator (and
+        command[0] = sys.executable  # numpy), even when its environment is not activated
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH")]))
     for flag, variable in (("devices", "PYTEST_ACL_SIM_DEVICES"), ("soc", "PYTEST_ACL_SIM_SOC"),

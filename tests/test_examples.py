@@ -3,6 +3,7 @@ would run them: the installed console script, a plain ``import acl`` in the prog
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,12 @@ SCRIPT = Path(sys.executable).with_name("pytest-acl")
 
 
 def run_sim(program: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pytest-acl run-sim -- python PROGRAM`` with no environment activated: ``python`` on
+    PATH is not the one that has pytest-acl, and run-sim must still run the simulator."""
+    env = dict(os.environ, PATH=os.pathsep.join(["/usr/bin", "/bin"]))
     return subprocess.run([str(SCRIPT), "run-sim", "--", "python", str(program), *args],
-                          capture_output=True, text=True, timeout=120, cwd=program.parent)
+                          capture_output=True, text=True, timeout=120, cwd=program.parent,
+                          env=env)
 
 
 def test_memcpy_round_trip_sample_prints_verified_data():
