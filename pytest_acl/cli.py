@@ -63,9 +63,9 @@ def suite_arguments(args: list[str], directory: Path, invocation: Path) -> list[
 
 def run_suite(pytest_args: list[str]) -> int:
     """``pytest-acl run [pytest args]``: every argument goes to pytest (so ``--help`` is
-    pytest's, listing the --acl-* options)."""
-    import pytest
-
+    pytest's, listing the --acl-* options). pytest replaces this process, so it imports the
+    plugin itself (and rewrites its asserts, as in any pytest run) and gets signals
+    directly."""
     from pytest_acl.suite import suite_dir
 
     directory = suite_dir()
@@ -75,7 +75,11 @@ def run_suite(pytest_args: list[str]) -> int:
         return 2
     if pytest_args and pytest_args[0] == "--":
         pytest_args = pytest_args[1:]
-    return int(pytest.main(suite_arguments(pytest_args, directory, Path.cwd())))
+    command = [sys.executable, "-m", "pytest",
+               *suite_arguments(pytest_args, directory, Path.cwd())]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def _models_build(args: argparse.Namespace) -> int:
