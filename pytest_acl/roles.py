@@ -11,9 +11,6 @@ A collect-only session gets the selection only (it shows what a run would run).
 
 from __future__ import annotations
 
-import itertools
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +28,11 @@ def report_dir(config: pytest.Config, settings: dict[str, Any]) -> Path:
 
 
 def planned_run_directory(report_dir: Path) -> Path:
-    """A run directory name no run uses yet (``<UTC time>-<pid>``, then ``-2``, ``-3``…),
-    created by whoever needs it first (the writer, or a worker's flight recorder)."""
-    stem = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
-    for number in itertools.count(1):
-        directory = report_dir / (stem if number == 1 else f"{stem}-{number}")
-        if not directory.exists():
-            return directory
-    raise AssertionError("unreachable")
+    """A run directory no run uses yet, created by whoever needs it first (the writer, or a
+    worker's flight recorder)."""
+    from pytest_acl.results.writer import run_directory_names
+
+    return next(d for d in run_directory_names(report_dir) if not d.exists())
 
 
 def build_dir(config: pytest.Config) -> Path:

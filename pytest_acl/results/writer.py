@@ -17,6 +17,7 @@ import platform
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,18 @@ from pytest_acl.results.verdict import FAIL, INCOMPLETE, NO_TESTS, PASS, RunVerd
 __all__ = ["RESULTS_FILE", "ResultWriter", "claim_run_directory"]
 
 
-def claim_run_directory(report_dir: Path) -> Path:
-    """A new directory ``<UTC time>-<pid>`` under the report dir, never one that exists:
-    two sessions of one process in the same second (pytester, an IDE) get ``-2``, ``-3``…"""
-    report_dir.mkdir(parents=True, exist_ok=True)
+def run_directory_names(report_dir: Path) -> Iterator[Path]:
+    """``<UTC time>-<pid>``, then ``-2``, ``-3``… under the report dir: two sessions of one
+    process in the same second (pytester, an IDE) never share a run directory."""
     stem = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
     for number in itertools.count(1):
-        directory = report_dir / (stem if number == 1 else f"{stem}-{number}")
+        yield report_dir / (stem if number == 1 else f"{stem}-{number}")
+
+
+def claim_run_directory(report_dir: Path) -> Path:
+    """A new run directory under the report dir, created here, never one that exists."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for directory in run_directory_names(report_dir):
         try:
             directory.mkdir()
         except FileExistsError:
