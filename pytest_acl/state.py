@@ -6,7 +6,10 @@ assigned to this worker) and the backend, loaded on first use only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import cast
 
 import pytest
 
@@ -38,9 +41,7 @@ class PluginState:
                 source = self.settings["backend"].source
                 raise pytest.UsageError(f"--acl-backend {self.backend_name} (from {source}): "
                                         f"{exc}") from None
-            from pytest_acl.results.calls import RecordingAcl
-
-            backend.module = RecordingAcl(backend.module)  # codes and timings per test
+            backend.open_module = _recording(backend.open_module)
             self._backend = backend
         return self._backend
 
@@ -77,3 +78,14 @@ def worker_device(devices: tuple[int, ...], worker_id: str | None,
 
 def get_state(config: pytest.Config) -> PluginState:
     return config.stash[STATE_KEY]
+
+
+def _recording(open_module: Callable[[], ModuleType]) -> Callable[[], ModuleType]:
+    """The backend's module wrapped to note codes and timings per test, made when first used."""
+
+    def open_recording() -> ModuleType:
+        from pytest_acl.results.calls import RecordingAcl
+
+        return cast(ModuleType, RecordingAcl(open_module()))
+
+    return open_recording

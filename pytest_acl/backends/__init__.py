@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 from typing import Any
 
@@ -21,13 +22,24 @@ class Backend:
     """A loaded backend: its module and what the plugin asks of it."""
 
     name: str
-    module: ModuleType
+    # Makes the module on first use of ``module``: a process that only reports on the run
+    # (xdist's controller) never pays for it, and starts its workers sooner.
+    open_module: Callable[[], ModuleType] = field(repr=False)
     version: str
     # SoC name known without initialising anything (None: ask the runtime after init).
     static_soc: str | None
     # Live resources by kind, compared by the leak check; must work after init.
     snapshot: Callable[[], dict[str, int]] = field(repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def module(self) -> ModuleType:
+        return self.open_module()
+
+    @property
+    def opened_module(self) -> ModuleType | None:
+        """The module if a test has made it already (reporting must not make one)."""
+        return self.__dict__.get("module")
 
     def soc_name(self) -> str | None:
         """The SoC, from configuration or — after ``acl.init`` — from the runtime."""

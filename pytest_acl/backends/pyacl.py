@@ -92,5 +92,5 @@ def load() -> Backend:
 
     versions = {"cann_version": find_cann_version(acl_file=getattr(real, "__file__", None)),
                 "driver_version": find_driver_version()}
-    return Backend(name="pyacl", module=module, version=version, static_soc=None,
-                   snapshot=snapshot, extra=versions)
+    return Backend(name="pyacl", open_module=lambda: module, version=version,
+                   static_soc=None, snapshot=snapshot, extra=versions)

@@ -1,4 +1,8 @@
-"""The ``sim`` backend: the process-wide simulator, configured by ``PYTEST_ACL_SIM_*``."""
+"""The ``sim`` backend: the process-wide simulator, configured by ``PYTEST_ACL_SIM_*``.
+
+Loading only checks that configuration; the simulator itself (numpy, the model rules) is made
+when a test first uses the module, so xdist's controller — which only reports — never makes
+one."""
 
 from __future__ import annotations
 
@@ -7,18 +11,18 @@ from pytest_acl.backends import Backend, BackendUnavailable
 
 
 def load() -> Backend:
-    from pytest_acl.sim import SimConfigError, default_simulator
+    from pytest_acl.sim import SimConfigError, check_env, default_simulator
+    from pytest_acl.sim.acl_top import ACL_INTERFACE_VERSION
 
     try:
-        simulator = default_simulator()
+        config = check_env()
     except SimConfigError as exc:
         raise BackendUnavailable(f"simulator configuration: {exc}") from None
-    major, minor, patch, _ = simulator.acl.get_version()
-    config = simulator.config
+    major, minor, patch = ACL_INTERFACE_VERSION
     return Backend(
-        name="sim", module=simulator.acl,
+        name="sim", open_module=lambda: default_simulator().acl,
         version=f"pytest-acl simulator {__version__} (ACL interface {major}.{minor}.{patch})",
-        static_soc=config.soc_name, snapshot=simulator.live_counts,
+        static_soc=config.soc_name, snapshot=lambda: default_simulator().live_counts(),
         extra={"devices": config.device_count, "hbm_bytes": config.hbm_bytes,
                # The simulator implements the CANN 9.0 API surface (bundle family included).
                "cann_version": "9.0.0"})

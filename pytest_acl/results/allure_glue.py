@@ -71,7 +71,7 @@ class AllureIntegration:
         try:
             return (yield)
         finally:
-            log = getattr(state._backend.module, "log", None) if state._backend else None
+            log = getattr(state._backend.opened_module, "log", None) if state._backend else None
             if log is not None and (log.codes or log.timings):
                 allure.attach(json.dumps({"codes": log.codes, "timings": log.timings},
                                          indent=2), name="acl codes and timings",

@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_acl.sim.config import SimConfig, SimConfigError, parse_size
 
-__all__ = ["Simulator", "SimConfig", "SimConfigError", "acl", "default_simulator"]
+__all__ = ["Simulator", "SimConfig", "SimConfigError", "acl", "check_env", "default_simulator"]
 
 
 class Simulator:
@@ -70,6 +70,19 @@ class Simulator:
     def __repr__(self) -> str:
         c = self.config
         return f"Simulator(devices={c.device_count}, soc={c.soc_name!r}, hbm={c.hbm_bytes})"
+
+
+def check_env() -> SimConfig:
+    """The ``PYTEST_ACL_SIM_*`` settings, each checked as ``Simulator.from_env`` would, without
+    making a simulator (no numpy, no model rules: cheap for a process that only reports)."""
+    from pytest_acl.sim.defects import Defects
+    from pytest_acl.sim.faults import Machine
+    from pytest_acl.sim.sanitizer import Sanitizer
+
+    Sanitizer.from_env()
+    Defects.from_env()
+    Machine.from_env()
+    return SimConfig.from_env()
 
 
 _default: Simulator | None = None
