@@ -67,8 +67,10 @@ class ConfigApi:
         self._handles = handles
         self._models = models
 
-    @pyacl("acl.mdl.create_config_handle", "", returns_ret=False)
+    @pyacl("acl.mdl.create_config_handle", "", returns_ret=False, parses_args=False)
     def create_config_handle(self) -> int:
+        """pyACL never parses this one's arguments (cann-behaviour.md §9; mdl_wrap.cpp
+        ``WrapAclMdlCreateConfigHandle``)."""
         return self._handles.new(Kind.CONFIG_HANDLE, lambda _: ConfigHandle())
 
     @pyacl("acl.mdl.destroy_config_handle", "k")
@@ -83,14 +85,13 @@ class ConfigApi:
         return found
 
     def set_config_opt(self, *args: Any) -> int:
-        """``ret``; the value's Python type follows pyACL's marshalling (§4.3)."""
+        """``ret``; the value's Python type follows pyACL's marshalling (§4.3).
+
+        The outer parse fails with "... args parse failed", the value's with "...failed!"
+        (cann-behaviour.md §9, row "TypeError text"; mdl_wrap.cpp ``WrapAclMdlSetConfigOpt``)."""
         handle, attr, value = parse_args("acl.mdl.set_config_opt", "kiO", args, {})
-        if attr == A.ACL_MDL_PATH_PTR:
-            (value,) = parse_args("acl.mdl.set_config_opt", "s", (value,), {})
-        elif attr == A.ACL_MDL_PRIORITY_INT32:
-            (value,) = parse_args("acl.mdl.set_config_opt", "i", (value,), {})
-        else:
-            (value,) = parse_args("acl.mdl.set_config_opt", "K", (value,), {})
+        letter = {A.ACL_MDL_PATH_PTR: "s", A.ACL_MDL_PRIORITY_INT32: "i"}.get(attr, "K")
+        (value,) = parse_args("acl.mdl.set_config_opt", letter, (value,), {}, bang=True)
         try:
             found = self._handle(handle)
             _check(attr, value)

@@ -81,8 +81,10 @@ class DataApi:
         return self._buffer(buffer).size & 0xFFFFFFFF
 
     # -- datasets ----------------------------------------------------------------------------
-    @pyacl("acl.mdl.create_dataset", "", returns_ret=False)
+    @pyacl("acl.mdl.create_dataset", "", returns_ret=False, parses_args=False)
     def create_dataset(self) -> int:
+        """pyACL never parses this one's arguments: create_dataset(1) is a dataset too
+        (cann-behaviour.md §9; mdl_wrap.cpp ``WrapAclMdlCreateDataset``)."""
         return self._handles.new(Kind.DATASET, lambda _: Dataset())
 
     @pyacl("acl.mdl.destroy_dataset", "k")

@@ -18,6 +18,20 @@ from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
 
 E = AclError
+_INT64 = range(-(2**63), 2**63)
+
+
+def _int64_dims(dims: list[Any]) -> list[int]:
+    """The dims as pyACL reads them: ints (bool included, as PyLong subclasses) in the int64
+    range, checked one by one (utils_methods.cpp ``GetValuesFromPyList`` for int64_t)."""
+    for dim in dims:
+        if not isinstance(dim, int):
+            raise TypeError("invalid data type")
+        if dim not in _INT64:
+            raise ValueError("PyLong_AsLongLong failed")
+    return [int(d) for d in dims]
+
+
 def acl_data_type(numpy_dtype: str) -> int:
     return ACL_DTYPE_OF.get(np.dtype(numpy_dtype).name, DataType.ACL_DT_UNDEFINED)
 
@@ -54,11 +68,13 @@ class TensorDescApi:
         return self._handles.get(Kind.TENSOR_DESC, handle)
 
     def create_tensor_desc(self, *args: Any) -> int:
-        """``acl.create_tensor_desc(data_type, dims, format)`` → handle (0 on failure)."""
+        """``acl.create_tensor_desc(data_type, dims, format)`` → handle (0 on failure).
+
+        ``dims`` must be a list, not a tuple (cann-behaviour.md §9)."""
         data_type, dims, fmt = parse_args("acl.create_tensor_desc", "iOi", args, {})
-        if not isinstance(dims, list | tuple) or not all(isinstance(d, int) for d in dims):
-            raise TypeError("acl.create_tensor_desc args parse failed")
-        return self._new(TensorDesc(data_type, list(dims), fmt))
+        if not isinstance(dims, list):  # PyList_Check (py_init_acl.cpp WrapAclCreateTensorDesc)
+            raise TypeError("argument 2 is not list")
+        return self._new(TensorDesc(data_type, _int64_dims(dims), fmt))
 
     @pyacl("acl.destroy_tensor_desc", "k", returns_ret=False)
     def destroy_tensor_desc(self, desc: int) -> None:

@@ -1,4 +1,4 @@
-"""Top-level ``acl`` functions: init, finalize, versions and the SoC name.
+"""Top-level ``acl`` functions: init, finalize, versions, the SoC name and ``app_log``.
 
 Reference-count semantics follow reference/acl-api.md §5.13: a repeated ``init`` returns
 100002 and counts; one ``finalize`` zeroes the count; ``finalize_reference`` decrements it;
@@ -43,6 +43,12 @@ class TopApi:
     @pyacl("acl.get_version", "", outputs=3)
     def get_version(self) -> tuple[int, int, int]:
         return ACL_INTERFACE_VERSION
+
+    @pyacl("acl.app_log", "is", returns_ret=False)
+    def app_log(self, level: int, message: str) -> None:
+        """pyACL hands the message to CANN's application log and returns None
+        (cann-behaviour.md §9; py_init_acl.cpp ``WrapAclAppLog``). The simulator keeps no
+        such log, so the message goes nowhere."""
 
     def get_soc_name(self, *args: object) -> str:
         """The SoC name (aclrtGetSocName); pyACL returns a str, or None before init."""

@@ -84,10 +84,11 @@ class UtilApi:
 
     def ptr_to_numpy(self, *args: Any) -> np.ndarray:
         """An ndarray viewing host memory at ``ptr`` (no copy); ``npy_type`` is a NumPy type
-        number such as ``np.dtype(np.float32).num``."""
+        number such as ``np.dtype(np.float32).num``. The shape ``()`` gives a 0-d array of one
+        element (cann-behaviour.md §9)."""
         ptr, shape, npy_type = parse_args("acl.util.ptr_to_numpy", "kOi", args, {})
         _deprecated("ptr_to_numpy", "ptr_to_bytes")
-        if not isinstance(shape, tuple) or not shape:
+        if not isinstance(shape, tuple):  # numpy_convert.cpp: PyTuple_Size fails, "is empty"
             raise ValueError("shape is empty")
         if not all(isinstance(d, int) and d >= 0 for d in shape):
             raise TypeError("the second argument is not list of int")

@@ -3,8 +3,10 @@
 Real pyACL parses arguments with ``PyArg_ParseTuple`` and returns outputs first, then ``ret``;
 out-parameters are written only on success, so a failure gives ``(0, ..., ret)``
 (reference/acl-api.md §4.1). A wrong arity or type raises ``TypeError("<name> args parse
-failed")``. Implementations here raise :class:`AclFail` for an error code and return their
-outputs on success; :func:`pyacl` turns both into pyACL's shapes.
+failed")``, with a "!" in most of ``acl.mdl`` (:data:`MDL_PARSE_FAILED_WITHOUT_BANG`); a few
+wrappers never parse their arguments (``pyacl(..., parses_args=False)``). Implementations
+here raise :class:`AclFail` for an error code and return their outputs on success;
+:func:`pyacl` turns both into pyACL's shapes.
 
 Format letters (as PyArg_ParseTuple, reference §4.1):
 ``k``/``K`` unsigned long (long): an ``int``, masked to 64 bits, no overflow check;
@@ -71,29 +73,67 @@ def _convert(letter: str, value: Any) -> Any:
     raise AssertionError(f"unknown format letter {letter!r}")
 
 
-def parse_failed(name: str) -> TypeError:
-    """The TypeError pyACL raises when ``name``'s arguments do not parse."""
-    return TypeError(f"{name} args parse failed{'!' if name.startswith('acl.mdl.') else ''}")
+# The acl.mdl wrappers whose parse error has no "!" (every other acl.mdl wrapper ends it with
+# one). cann-behaviour.md §9, row "TypeError text"; PYACL hicann/runtime
+# python/pyACL/mdl/mdl_wrap.cpp. The row's whole list, including functions the simulator does
+# not have. set_config_opt: only its outer "kiO" parse; the parse of its value has the "!".
+# The two create_* handles never parse (row "create_desc, create_dataset,
+# create_config_handle called with an argument"), so they never raise it.
+MDL_PARSE_FAILED_WITHOUT_BANG = frozenset({
+    "acl.mdl.load_with_config",
+    "acl.mdl.create_config_handle",
+    "acl.mdl.destroy_config_handle",
+    "acl.mdl.set_config_opt",
+    "acl.mdl.set_dataset_tensor_desc",
+    "acl.mdl.get_dataset_tensor_desc",
+    "acl.mdl.get_tensor_real_name",
+    "acl.mdl.get_op_attr",
+    "acl.mdl.get_aipp_data_size",
+    "acl.mdl.create_exec_config_handle",
+    "acl.mdl.destroy_exec_config_handle",
+})
 
 
-def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+def parse_failed(name: str, bang: bool | None = None) -> TypeError:
+    """The TypeError pyACL raises when ``name``'s arguments do not parse.
+
+    ``bang`` overrides the rule by name, for a wrapper whose parses differ (set_config_opt)."""
+    if bang is None:
+        bang = name.startswith("acl.mdl.") and name not in MDL_PARSE_FAILED_WITHOUT_BANG
+    return TypeError(f"{name} args parse failed{'!' if bang else ''}")
+
+
+def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+               bang: bool | None = None) -> list[Any]:
     """Check and convert positional ``args`` against ``fmt``; pyACL takes no keywords."""
     required, _, optional = fmt.partition("|")
     if kwargs or not len(required) <= len(args) <= len(required) + len(optional):
-        raise parse_failed(name)
+        raise parse_failed(name, bang)
     try:  # trailing optional arguments may be omitted: fewer args than letters
         return [_convert(letter, value) for letter, value in zip(required + optional, args,
                                                                  strict=False)]
     except _ParseFailed:
-        raise parse_failed(name) from None
+        raise parse_failed(name, bang) from None
 
 
-def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True) -> Callable[..., Any]:
+def _no_keywords(name: str, kwargs: dict[str, Any]) -> None:
+    """CPython refuses keywords to a METH_VARARGS function before pyACL's code runs
+    (Objects/methodobject.c ``cfunction_call``), naming it by its short name."""
+    if kwargs:
+        raise TypeError(f"{name.rsplit('.', 1)[-1]}() takes no keyword arguments")
+
+
+def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
+          parses_args: bool = True) -> Callable[..., Any]:
     """Give an implementation (a method of an API class) pyACL's parsing and return shape.
 
     ``outputs`` is the number of values before ``ret``. ``returns_ret=False`` is for the
     functions that return a plain value (a handle, a size, an address) and 0 on failure.
+    ``parses_args=False`` is for the wrappers that never look at their arguments: any
+    positional arguments are ignored (``fmt`` must be empty).
     """
+    if not parses_args and fmt:
+        raise AssertionError(f"{name}: a function that parses nothing has no format")
 
     def decorate(impl: Callable[..., Any]) -> Callable[..., Any]:
         def failed(code: int) -> Any:
@@ -103,7 +143,11 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True) -> Ca
 
         @functools.wraps(impl)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            values = parse_args(name, fmt, args, kwargs)
+            if parses_args:
+                values = parse_args(name, fmt, args, kwargs)
+            else:
+                _no_keywords(name, kwargs)
+                values = []
             try:
                 result = impl(self, *values)
             except AclFail as fail:
@@ -118,6 +162,7 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True) -> Ca
 
         call.__qualname__ = name
         call.pyacl_name = name  # type: ignore[attr-defined]
+        call.parses_args = parses_args  # type: ignore[attr-defined]
         return call
 
     return decorate

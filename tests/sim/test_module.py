@@ -23,7 +23,7 @@ from pytest_acl.constants import (
 from pytest_acl.sim import Simulator, default_simulator
 
 EXPECTED = {
-    "acl": {"init", "finalize", "finalize_reference", "get_version", "get_soc_name",
+    "acl": {"init", "finalize", "finalize_reference", "get_version", "get_soc_name", "app_log",
             "create_data_buffer", "destroy_data_buffer", "update_data_buffer",
             "get_data_buffer_addr", "get_data_buffer_size", "get_data_buffer_size_v2",
             "create_tensor_desc", "destroy_tensor_desc", "get_tensor_desc_num_dims",

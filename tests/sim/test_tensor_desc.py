@@ -26,8 +26,29 @@ def test_unknown_dims_have_size_zero_and_bad_arguments_raise(sim_acl):
     desc = acl.create_tensor_desc(0, [-1, 16], 2)
     assert acl.get_tensor_desc_size(desc) == 0
     acl.destroy_tensor_desc(desc)
-    with pytest.raises(TypeError, match="acl.create_tensor_desc args parse failed"):
+    with pytest.raises(TypeError, match="^argument 2 is not list$"):
         acl.create_tensor_desc(0, "16", 2)
+    with pytest.raises(TypeError, match="^acl.create_tensor_desc args parse failed$"):
+        acl.create_tensor_desc(0, [16])
+
+
+@pytest.mark.parametrize(("dims", "error", "text"), [
+    ([2, "3"], TypeError, "invalid data type"),
+    ([2, 3.0], TypeError, "invalid data type"),
+    ([2**63], ValueError, "PyLong_AsLongLong failed"),
+    ([2**63, "3"], ValueError, "PyLong_AsLongLong failed"),  # checked in order
+])
+def test_bad_dims_raise_like_pyacl(sim_acl, dims, error, text):
+    """Each dim must be an int in the int64 range (pyACL utils_methods.cpp
+    GetValuesFromPyList), checked one by one."""
+    with pytest.raises(error, match=f"^{text}$"):
+        sim_acl.create_tensor_desc(0, dims, 2)
+
+
+def test_bool_dims_are_ints(sim_acl):
+    """bool is a PyLong subclass, so pyACL reads True as 1."""
+    desc = sim_acl.create_tensor_desc(0, [True, 4], 2)
+    assert sim_acl.get_tensor_desc_dim_v2(desc, 0) == (1, 0)
 
 
 def test_dataset_tensor_descs_by_index(sim_acl):

@@ -160,7 +160,6 @@ class TestPtrToNumpy:
 
     @pytest.mark.parametrize(("shape", "error", "message"), [
         ([3, 4], ValueError, "^shape is empty$"),
-        ((), ValueError, "^shape is empty$"),
         ((3, "4"), TypeError, "^the second argument is not list of int$"),
         ((3, -1), TypeError, "^the second argument is not list of int$"),
         ((3, 4.0), TypeError, "^the second argument is not list of int$"),
