@@ -33,7 +33,7 @@ def _run_sim(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH")]))
     for flag, variable in (("devices", "PYTEST_ACL_SIM_DEVICES"), ("soc", "PYTEST_ACL_SIM_SOC"),
-                           ("hbm", "PYTEST_ACL_SIM_HBM")):
+                           ("hbm", "PYTEST_ACL_SIM_HBM"), ("cann", "PYTEST_ACL_SIM_CANN")):
         if getattr(args, flag) is not None:
             env[variable] = str(getattr(args, flag))
     try:
@@ -43,6 +43,15 @@ def _run_sim(args: argparse.Namespace) -> int:
         return 127
     except KeyboardInterrupt:
         return 130
+
+
+def _cann_release(text: str) -> str:
+    from pytest_acl.sim.releases import UnknownRelease, release
+
+    try:
+        return release(text).version
+    except UnknownRelease as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def suite_arguments(args: list[str], directory: Path, invocation: Path) -> list[str]:
@@ -220,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_sim.add_argument("--devices", type=int, help="simulated device count (default 2)")
     run_sim.add_argument("--soc", help="simulated SoC name")
     run_sim.add_argument("--hbm", help="HBM per device, e.g. 32GiB")
+    run_sim.add_argument("--cann", type=_cann_release, metavar="RELEASE",
+                         help="the CANN release whose behaviour the simulator follows: "
+                              "8.5, 9.0 or 9.1 (default: the newest)")
     run_sim.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     run_sim.set_defaults(handler=_run_sim)
 

@@ -18,11 +18,13 @@ import pytest
 from pytest_acl.buffers import copy_from_device
 from pytest_acl.clauses import Clause
 from pytest_acl.constants import MemAttr, describe
+from pytest_acl.versions import ByRelease
 
 if TYPE_CHECKING:  # numpy loads with the first check, not with the plugin
     import numpy as np
 
 DRIFTS = pytest.StashKey[list[str]]()
+OBSERVED = pytest.StashKey[dict[str, object]]()
 RTOL, ATOL = 1e-4, 1e-5
 
 
@@ -32,18 +34,47 @@ class Expect:
     clauses: dict[str, Clause]
     drifts: list[str] = field(default_factory=list)
 
-    def code(self, seen: int, expected: int, clause: str) -> None:
-        """The aclError ``seen`` must be ``expected`` under ``clause``."""
+    def code(self, seen: int, expected: int | ByRelease, clause: str) -> None:
+        """The aclError ``seen`` must be ``expected`` under ``clause`` — a code that differs
+        between CANN releases is the one of the backend's release; when that release is
+        unknown, any of them is taken."""
+        self._known(clause)
+        if isinstance(expected, ByRelease):
+            from pytest_acl.state import get_state
+
+            version = get_state(self.item.config).cann_version()[0]
+            chosen = expected.for_version(version)
+            if chosen is None:
+                if seen in expected.values():
+                    return
+                self._differs(f"expected one of {expected} (CANN version unknown), saw "
+                              f"{describe(seen)}", clause)
+                return
+            expected = chosen
         self.value(seen, expected, clause, show=describe)
 
     def value(self, seen: object, expected: object, clause: str, show=repr) -> None:
         """``seen`` must equal ``expected`` under ``clause`` (observed: drift, must: failure)."""
-        if clause not in self.clauses:
-            raise AssertionError(f"unknown clause {clause!r}")
+        self._known(clause)
         if seen == expected:
             return
-        message = (f"{clause}: expected {show(expected)}, saw {show(seen)} — "
-                   f"{self.clauses[clause].text}")
+        self._differs(f"expected {show(expected)}, saw {show(seen)}", clause)
+
+    def record(self, what: str, value: object) -> None:
+        """What the backend does where CANN's behaviour is open (cann-behaviour.md §10):
+        kept in the test's record (``observed``), never asserted."""
+        observed = self.item.stash.get(OBSERVED, None)
+        if observed is None:
+            observed = self.item.stash[OBSERVED] = {}
+            self.item.user_properties.append(("acl.observed", observed))
+        observed[what] = value
+
+    def _known(self, clause: str) -> None:
+        if clause not in self.clauses:
+            raise AssertionError(f"unknown clause {clause!r}")
+
+    def _differs(self, what: str, clause: str) -> None:
+        message = f"{clause}: {what} — {self.clauses[clause].text}"
         if self.clauses[clause].level == "must":
             raise AssertionError(message)
         self.item.stash.setdefault(DRIFTS, []).append(message)

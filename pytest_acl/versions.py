@@ -111,3 +111,59 @@ def find_cann_version(environ: Mapping[str, str] = os.environ,
 def find_driver_version(info: Path = DRIVER_INFO) -> str | None:
     """The installed NPU driver's version, or None without a driver."""
     return read_install_info(info, "Version")
+
+
+_VERSION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([0-9][0-9A-Za-z.\-]*)\s*$")
+
+
+def valid_range(spec: str) -> bool:
+    parts = [_VERSION.match(p) for p in spec.split(",") if p.strip()]
+    return bool(parts) and all(m is not None and is_version(m[2]) for m in parts)
+
+
+def in_range(version: str | None, spec: str) -> bool:
+    """Whether ``version`` lies in ``spec`` (``>=8.0,<9``); an unknown or unreadable version
+    lies in no range, so a version-scoped entry never matches it."""
+    if version is None or not is_version(version):
+        return False
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        op, bound = _VERSION.match(part).groups()  # type: ignore[union-attr]
+        a, b = version_key(version), version_key(bound)
+        if not {">=": a >= b, "<=": a <= b, "==": a == b, ">": a > b, "<": a < b}[op]:
+            return False
+    return True
+
+
+class ByRelease:
+    """A value — an observed error code — that differs between CANN releases: version ranges
+    (``"<9.1"``, ``">=9.1"``) and the value in each, the first matching range winning
+    (reference/cann-behaviour.md). ``for_version`` of an unknown version is None."""
+
+    def __init__(self, by_range: Mapping[str, int]) -> None:
+        bad = [spec for spec in by_range if not valid_range(spec)]
+        if bad or not by_range:
+            raise ValueError(f"not version ranges: {bad or 'none given'}")
+        self.by_range = dict(by_range)
+
+    def for_version(self, version: str | None) -> int | None:
+        return next((value for spec, value in self.by_range.items()
+                     if in_range(version, spec)), None)
+
+    def values(self) -> set[int]:
+        return set(self.by_range.values())
+
+    def __repr__(self) -> str:
+        return "ByRelease(" + ", ".join(f"{spec}: {value}" for spec, value
+                                        in self.by_range.items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ByRelease) and other.by_range == self.by_range
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.by_range.items()))
+
+
+def for_release(value: int | ByRelease, version: str | None) -> int | None:
+    """``value`` itself, or its value in ``version`` (None: the version decides, and is
+    unknown)."""
+    return value.for_version(version) if isinstance(value, ByRelease) else value

@@ -24,5 +24,5 @@ def load() -> Backend:
         version=f"pytest-acl simulator {__version__} (ACL interface {major}.{minor}.{patch})",
         static_soc=config.soc_name, snapshot=lambda: default_simulator().live_counts(),
         extra={"devices": config.device_count, "hbm_bytes": config.hbm_bytes,
-               # The simulator implements the CANN 9.0 API surface (bundle family included).
-               "cann_version": "9.0.0"})
+               # The release the simulator follows (PYTEST_ACL_SIM_CANN, sim/releases.py).
+               "cann_version": config.cann})

@@ -5,7 +5,9 @@ CANN loader returns for it, per API.
 ``bundle_corruptions(valid_bundle)`` does the same for a bundle. Each case says what the
 four loading paths return — ``load_file`` (aclmdlLoadFromFile*), ``load_mem``
 (aclmdlLoadFromMem*), ``query_file`` (aclmdlQuerySize), ``query_mem``
-(aclmdlQuerySizeFromMem) — or, for bundles, ``bundle_load``. 0 means "accepted".
+(aclmdlQuerySizeFromMem) — or, for bundles, ``bundle_load``. 0 means "accepted". A code
+that differs between CANN releases is a :class:`~pytest_acl.versions.ByRelease`
+(reference/cann-behaviour.md: the 9.1 router answers short data before any loader).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pytest_acl.om.container import OmModel, Partition, PartitionGroup
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
+from pytest_acl.versions import ByRelease
 
 E = AclError
 APIS = ("load_file", "load_mem", "query_file", "query_mem")
@@ -29,12 +32,18 @@ class Corruption:
     name: str
     description: str
     data: bytes
-    expected: dict[str, int] = field(default_factory=dict)
+    expected: dict[str, int | ByRelease] = field(default_factory=dict)
     source: str = "om-format.md §7"
     note: str = ""
 
 
-def _same(code: int) -> dict[str, int]:
+def _router(before: int) -> ByRelease:
+    """``before`` until 9.1; from 9.1 the router's 145006 for data under 4 bytes."""
+    return ByRelease({"<9.1": int(before),
+                      ">=9.1": int(E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID)})
+
+
+def _same(code: int) -> dict[str, int | ByRelease]:
     return dict.fromkeys(APIS, int(code))
 
 
@@ -64,12 +73,22 @@ def corruptions(valid: bytes) -> list[Corruption]:
     dynamic_extra = OmModel(replace(model.header, model_num=2, is_unknow_model=1),
                             [model.groups[0], model.groups[0]]).to_bytes() + b"\0" * 16
     cases = [
-        Corruption("empty", "a zero-byte model", b"",
-                   {"load_file": E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID,
+        Corruption("empty", "a zero-byte model (from memory: NULL, size 0)", b"",
+                   {"load_file": _router(E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID),
                     "load_mem": E.ACL_ERROR_INVALID_PARAM,
-                    "query_file": E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID,
-                    "query_mem": E.ACL_ERROR_INVALID_PARAM},
-                   "acl-api.md §3.1; om-format.md §4 rows 1-2"),
+                    "query_file": _router(E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID),
+                    "query_mem": ByRelease({"<9.1": int(E.ACL_ERROR_GE_PARAM_INVALID),
+                                            ">=9.1": int(E.ACL_ERROR_INVALID_PARAM)})},
+                   "cann-behaviour.md §1 'empty file', 'NULL pointer or size 0'; §4 "
+                   "'QuerySizeFromMem size 0'",
+                   note="before 9.1 GetFileLength returns -1 for an empty file (145002)"),
+        Corruption("three_bytes", "the first three bytes of the model", valid[:3],
+                   {"load_file": E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID,
+                    "load_mem": _router(E.ACL_ERROR_INVALID_PARAM),
+                    "query_file": _router(E.ACL_ERROR_GE_PARAM_INVALID),
+                    "query_mem": _router(E.ACL_ERROR_GE_PARAM_INVALID)},
+                   "cann-behaviour.md §1 'file of 1-255 bytes', 'size 1-3'; §4 '1-3 byte "
+                   "file or buffer'"),
         Corruption("truncated_header", "cut to 100 bytes, inside the 256-byte header",
                    valid[:100],
                    {"load_file": E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID,
@@ -103,10 +122,10 @@ def corruptions(valid: bytes) -> list[Corruption]:
                    only_def.to_bytes(), _same(E.ACL_ERROR_GE_PARAM_INVALID),
                    "om-format.md §2.1, §3.2 step 3",
                    note="the load code is assumed equal to QuerySize's (UNCONFIRMED)"),
-        Corruption("encrypted", "is_encrypt = 1",
-                   _with_header(model, replace(model.header, is_encrypt=1)),
-                   _same(E.ACL_ERROR_GE_PARAM_INVALID), "om-format.md §4",
-                   note="current GE ignores is_encrypt; the simulator follows 2020-21 GE"),
+        Corruption("encrypted", "is_encrypt = 1 (not a corruption since v8.5.0)",
+                   _with_header(model, replace(model.header, is_encrypt=1)), _same(0),
+                   "cann-behaviour.md §1 'header is_encrypt = 1'",
+                   note="nothing in GE reads is_encrypt since v8.5.0: the model loads"),
         Corruption("checksum_garbage", "non-zero checksum bytes (never checked)",
                    _with_header(model, replace(model.header, checksum=b"\xab" * 64)), _same(0),
                    "om-format.md §4"),

@@ -49,7 +49,6 @@ class ReadOptions:
     short_code: int = E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID
     # Loading decodes MODEL_DEF and checks the model type; QuerySize does neither (§3.2).
     for_query: bool = False
-    strict_encrypt: bool = True  # refuse is_encrypt != 0 (§4: emulator choice, 2020–21 GE)
 
 
 LOAD_FILE = ReadOptions()
@@ -124,8 +123,8 @@ def read_model(data: bytes | memoryview, options: ReadOptions = LOAD_FILE) -> Om
         raise OmError(E.ACL_ERROR_GE_PARAM_INVALID,
                       f"header says {header.payload_length} payload bytes, the data has "
                       f"{len(view) - HEADER_SIZE}")
-    if options.strict_encrypt and header.is_encrypt:
-        raise OmError(E.ACL_ERROR_GE_PARAM_INVALID, "encrypted models are not supported")
+    # header.is_encrypt is not checked: nothing in GE reads it since v8.5.0
+    # (cann-behaviour.md §1, "header is_encrypt = 1").
     wide = header.uses_64bit_table
     flow = header.modeltype == MODELTYPE_FLOW
     count = header.model_num if header.is_dynamic else 1

@@ -13,38 +13,16 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from pytest_acl.versions import is_version, version_key
+from pytest_acl.versions import in_range, valid_range
 
 KINDS = ("known_fail", "waived")
 REQUIRED = ("reason", "expires")
-_VERSION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([0-9][0-9A-Za-z.\-]*)\s*$")
-
-
-def valid_range(spec: str) -> bool:
-    parts = [_VERSION.match(p) for p in spec.split(",") if p.strip()]
-    return bool(parts) and all(m is not None and is_version(m[2]) for m in parts)
-
-
-def in_range(version: str | None, spec: str) -> bool:
-    """Whether ``version`` lies in ``spec`` (``>=8.0,<9``); an unknown or unreadable version
-    lies in no range, so a version-scoped entry never matches it."""
-    if version is None or not is_version(version):
-        return False
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        op, bound = _VERSION.match(part).groups()  # type: ignore[union-attr]
-        a, b = version_key(version), version_key(bound)
-        if not {">=": a >= b, "<=": a <= b, "==": a == b, ">": a > b, "<": a < b}[op]:
-            return False
-    return True
-
-
 @dataclass
 class Expectation:
     line: int

@@ -104,7 +104,8 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "device": props.get("device"),
         "worker": props.get("worker", "main"),
         "duration": round(sum(r.duration for r in phases.values()), 6),
-    } | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {})
+    } | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {}) \
+        | ({"observed": props["observed"]} if isinstance(props.get("observed"), dict) else {})
 
 
 def record_key(record: dict[str, Any]) -> str:

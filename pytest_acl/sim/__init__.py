@@ -23,7 +23,8 @@ class Simulator:
     """One simulated machine and its pyACL-shaped ``acl`` module."""
 
     def __init__(self, devices: int | None = None, soc: str | None = None,
-                 hbm: int | str | None = None, *, config: SimConfig | None = None,
+                 hbm: int | str | None = None, *, cann: str | None = None,
+                 config: SimConfig | None = None,
                  sanitizer: str = "warn", defects: Iterable[str] = (),
                  machine_dir: str | os.PathLike[str] | None = None) -> None:
         from pytest_acl.sim.bundles import BundleManager
@@ -39,7 +40,8 @@ class Simulator:
             device_count=base.device_count if devices is None else devices,
             soc_name=base.soc_name if soc is None else soc,
             hbm_bytes=base.hbm_bytes if hbm is None else
-            (parse_size(hbm) if isinstance(hbm, str) else hbm))
+            (parse_size(hbm) if isinstance(hbm, str) else hbm),
+            cann=base.cann if cann is None else cann)
         self.runtime = Runtime(self.config)
         self.sanitizer = self.runtime.sanitizer = Sanitizer(sanitizer)
         self.defects = self.runtime.defects = Defects(defects)

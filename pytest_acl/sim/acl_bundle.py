@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pytest_acl.constants import AclError, MdlConfigAttr
 from pytest_acl.om.bundle import bundle_sizes
 from pytest_acl.om.reader import OmError
-from pytest_acl.sim.acl_mdl import host_model_bytes, read_model_file
 from pytest_acl.sim.bundles import BundleManager, parse_bundle
+from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.pyargs import AclFail, pyacl
 
@@ -24,26 +24,41 @@ A = MdlConfigAttr
 
 @dataclass
 class QueryInfo:
-    filled: bool = False
+    """What QueryInfoFrom* found. A fresh one answers 0 graphs and 0 variable bytes; each
+    fill appends its graphs (cann-behaviour.md §8; model_om2.cpp 1091-1103, model.cpp 1174)."""
+
     var_size: int = 0
     sizes: tuple[tuple[int, int], ...] = ()
 
 
 class BundleApi:
     HOME = "acl.mdl"
+    # The CANN 9.0 family exists only in releases with that behaviour (releases.py).
+    BEHAVIOURS = dict.fromkeys((
+        "bundle_create_query_info", "bundle_destroy_query_info", "bundle_query_info_from_file",
+        "bundle_query_info_from_mem", "bundle_get_query_model_num", "bundle_get_var_weight_size",
+        "bundle_get_size", "bundle_init_from_file", "bundle_init_from_mem", "bundle_load_model",
+        "bundle_load_model_with_mem", "bundle_load_model_with_config", "bundle_unload_model"),
+        "bundle_query_and_init")
 
     def __init__(self, handles: HandleTable, bundles: BundleManager) -> None:
         self._handles = handles
         self._bundles = bundles
 
+    def _file(self, path: str) -> bytes:
+        return model_file(path, self._bundles.cann)
+
+    def _buffer(self, ptr: int, size: int) -> memoryview:
+        return model_buffer(ptr, size, self._bundles.cann)
+
     # -- CANN 8: load every graph at once ----------------------------------------------------
     @pyacl("acl.mdl.bundle_load_from_file", "s", outputs=1)
     def bundle_load_from_file(self, path: str) -> int:
-        return self._bundles.create(read_model_file(path), init_mode=False).bundle_id
+        return self._bundles.create(self._file(path), init_mode=False).bundle_id
 
     @pyacl("acl.mdl.bundle_load_from_mem", "kk", outputs=1)
     def bundle_load_from_mem(self, model: int, size: int) -> int:
-        return self._bundles.create(host_model_bytes(model, size), init_mode=False).bundle_id
+        return self._bundles.create(self._buffer(model, size), init_mode=False).bundle_id
 
     @pyacl("acl.mdl.bundle_unload", "I")
     def bundle_unload(self, bundle_id: int) -> None:
@@ -67,27 +82,27 @@ class BundleApi:
         if self._handles.remove(Kind.BUNDLE_QUERY_INFO, query_info) is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{query_info:#x} is not a query info")
 
-    def _query_info(self, handle: int, filled: bool = True) -> QueryInfo:
+    def _query_info(self, handle: int) -> QueryInfo:
         found = self._handles.get(Kind.BUNDLE_QUERY_INFO, handle)
-        if found is None or (filled and not found.filled):
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a filled query info")
+        if found is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a query info")
         return found
 
     def _fill(self, handle: int, data: bytes | memoryview) -> None:
-        info = self._query_info(handle, filled=False)
+        info = self._query_info(handle)
         try:
             var_size, sizes = bundle_sizes(parse_bundle(data))
         except OmError as error:
             raise AclFail(error.code, error.message) from None
-        info.filled, info.var_size, info.sizes = True, var_size, tuple(sizes)
+        info.var_size, info.sizes = var_size, (*info.sizes, *sizes)
 
     @pyacl("acl.mdl.bundle_query_info_from_file", "sk")
     def bundle_query_info_from_file(self, path: str, query_info: int) -> None:
-        self._fill(query_info, read_model_file(path))
+        self._fill(query_info, self._file(path))
 
     @pyacl("acl.mdl.bundle_query_info_from_mem", "kkk")
     def bundle_query_info_from_mem(self, model: int, size: int, query_info: int) -> None:
-        self._fill(query_info, host_model_bytes(model, size))
+        self._fill(query_info, self._buffer(model, size))
 
     @pyacl("acl.mdl.bundle_get_query_model_num", "k", outputs=1)
     def bundle_get_query_model_num(self, query_info: int) -> int:
@@ -107,11 +122,11 @@ class BundleApi:
 
     @pyacl("acl.mdl.bundle_init_from_file", "skk", outputs=1)
     def bundle_init_from_file(self, path: str, var_ptr: int, var_size: int) -> int:
-        return self._bundles.create(read_model_file(path), True, var_ptr, var_size).bundle_id
+        return self._bundles.create(self._file(path), True, var_ptr, var_size).bundle_id
 
     @pyacl("acl.mdl.bundle_init_from_mem", "kkkk", outputs=1)
     def bundle_init_from_mem(self, model: int, size: int, var_ptr: int, var_size: int) -> int:
-        return self._bundles.create(host_model_bytes(model, size), True, var_ptr,
+        return self._bundles.create(self._buffer(model, size), True, var_ptr,
                                     var_size).bundle_id
 
     @pyacl("acl.mdl.bundle_load_model", "Ik", outputs=1)

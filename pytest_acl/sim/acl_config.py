@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_acl.constants import AclError, MdlConfigAttr, MdlLoadType
 from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM
-from pytest_acl.sim.acl_mdl import host_model_bytes, read_model_file
+from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.models import ModelManager
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
@@ -33,6 +33,7 @@ _NOT_NULL = {A.ACL_MDL_MEM_ADDR_PTR, A.ACL_MDL_WEIGHT_PATH_PTR, A.ACL_MDL_INPUTQ
 _KNOWN = set(range(0, 15)) | {int(A.ACL_MDL_WITHOUT_GRAPH_INT32)}
 _QUEUES = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_NUM_SIZET,
            A.ACL_MDL_OUTPUTQ_ADDR_PTR)
+_QUEUE_COUNTS = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_OUTPUTQ_NUM_SIZET)
 PRIORITY_RANGE = range(0, 8)  # docs: [0, 7]
 
 
@@ -103,6 +104,14 @@ class ConfigApi:
     @pyacl("acl.mdl.load_with_config", "k", outputs=1)
     def load_with_config(self, handle: int) -> int:
         values = self._handle(handle).values
+        release = self._models.cann
+        if release.has("model_router"):  # it probes PATH before anything else is checked
+            path = values.get(A.ACL_MDL_PATH_PTR)
+            if path == "" and not values.get(A.ACL_MDL_MEM_ADDR_PTR):
+                raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_PATH_PTR is empty and no "
+                              "ACL_MDL_MEM_ADDR_PTR is set")
+            if path:
+                model_file(path, release)
         load_type = values.get(A.ACL_MDL_LOAD_TYPE_SIZET)
         if load_type is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_LOAD_TYPE_SIZET is not set")
@@ -119,6 +128,9 @@ class ConfigApi:
         if from_file and A.ACL_MDL_WEIGHT_PATH_PTR in values:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           "ACL_MDL_WEIGHT_PATH_PTR is only for the memory load types")
+        if needed[-1] in _QUEUES and not all(values[count] for count in _QUEUE_COUNTS):
+            # aclmdlCheckQueueParam (cann-behaviour.md §7; model.cpp 59)
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "a queue load with a queue count of 0")
         if needed[-1] in _QUEUES:
             raise AclFail(E.ACL_ERROR_API_NOT_SUPPORT,
                           "queue loading is not supported by this build")
@@ -129,7 +141,7 @@ class ConfigApi:
                   values.get(A.ACL_MDL_WEIGHT_ADDR_PTR, 0),
                   values.get(A.ACL_MDL_WEIGHT_SIZET, 0)] if with_mem else [0, 0, 0, 0]
         if from_file:
-            return self._models.load(read_model_file(values[A.ACL_MDL_PATH_PTR]), LOAD_FILE,
+            return self._models.load(model_file(values[A.ACL_MDL_PATH_PTR], release), LOAD_FILE,
                                      *memory).model_id
-        data = host_model_bytes(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET])
+        data = model_buffer(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET], release)
         return self._models.load(data, LOAD_MEM, *memory).model_id

@@ -12,6 +12,7 @@ om-format.md §6).
 - A bundle's graphs cannot be unloaded with ``unload`` (100000, models.py); ``unload_model``
   refuses an id of another bundle (100000); ``bundle_unload`` unloads every graph still loaded
   and releases the variable memory.
+- ``get_model_id`` after ``unload_model`` still answers the unloaded graph's id (§8).
 - ``init_from_mem`` keeps a reference to the caller's buffer (shallow), which must stay valid
   until the graphs are loaded.
 """
@@ -27,6 +28,7 @@ from pytest_acl.om.reader import LOAD_MEM, OmError
 from pytest_acl.sim import faults
 from pytest_acl.sim.models import LoadedModel, ModelManager, Region
 from pytest_acl.sim.pyargs import AclFail
+from pytest_acl.sim.releases import Release
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -39,7 +41,10 @@ class LoadedBundle:
     init_mode: bool
     variables: Region
     device_id: int
-    models: list[int] = field(default_factory=list)
+    models: list[int] = field(default_factory=list)  # the graphs still loaded
+    # Load mode: the id loaded for each index, never edited afterwards — CANN's index vector
+    # keeps an unloaded graph's id (cann-behaviour.md §8; model.cpp 1389).
+    index_ids: list[int] = field(default_factory=list)
 
 
 def parse_bundle(data: bytes | memoryview) -> Bundle:
@@ -55,6 +60,11 @@ class BundleManager:
         self._models = models
         self._bundles: dict[int, LoadedBundle] = {}
         self._lock = threading.Lock()
+
+    @property
+    def cann(self) -> Release:
+        """The CANN release whose rules apply (releases.py)."""
+        return self._rt.release
 
     def get(self, bundle_id: int) -> LoadedBundle:
         found = self._bundles.get(bundle_id)
@@ -83,7 +93,7 @@ class BundleManager:
         if not init_mode:
             try:
                 for index in range(len(bundle.models)):
-                    self.load_model(loaded.bundle_id, index)
+                    loaded.index_ids.append(self.load_model(loaded.bundle_id, index).model_id)
             except AclFail:
                 self.unload(loaded.bundle_id)
                 raise
@@ -116,7 +126,7 @@ class BundleManager:
             raise AclFail(E.ACL_ERROR_API_NOT_SUPPORT,
                           "bundle_get_model_id is for bundles loaded with bundle_load_from_*; "
                           "this one was initialised with bundle_init_from_*")
-        return loaded.models[self._index(loaded, index)]
+        return loaded.index_ids[self._index(loaded, index)]
 
     def unload_model(self, bundle_id: int, model_id: int) -> None:
         loaded = self.get(bundle_id)

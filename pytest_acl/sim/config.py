@@ -1,7 +1,9 @@
-"""What the simulated machine looks like: device count, SoC name, HBM capacity.
+"""What the simulated machine looks like: device count, SoC name, HBM capacity, and the CANN
+release whose behaviour it follows (releases.py).
 
-Read from ``PYTEST_ACL_SIM_DEVICES`` (default 2), ``PYTEST_ACL_SIM_SOC`` and
-``PYTEST_ACL_SIM_HBM`` (bytes, or with a unit: ``32GiB``, ``512MiB``, ``64GB``). A bad value
+Read from ``PYTEST_ACL_SIM_DEVICES`` (default 2), ``PYTEST_ACL_SIM_SOC``,
+``PYTEST_ACL_SIM_HBM`` (bytes, or with a unit: ``32GiB``, ``512MiB``, ``64GB``) and
+``PYTEST_ACL_SIM_CANN`` (``8.5``, ``9.0``, ``9.1``; default the newest). A bad value
 raises :class:`SimConfigError` naming the variable, the value and what would be right.
 """
 
@@ -12,6 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+
+from pytest_acl.sim.releases import DEFAULT_RELEASE, UnknownRelease, release
 
 DEFAULT_DEVICE_COUNT = 2
 # Atlas A2 (910B) is the first product on every seed page's support list.
@@ -48,8 +52,13 @@ class SimConfig:
     device_count: int = DEFAULT_DEVICE_COUNT
     soc_name: str = DEFAULT_SOC
     hbm_bytes: int = DEFAULT_HBM
+    cann: str = DEFAULT_RELEASE  # canonical: "8.5" becomes "8.5.0"
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "cann", release(self.cann).version)
+        except UnknownRelease as exc:
+            raise SimConfigError(str(exc)) from None
         if not 1 <= self.device_count <= MAX_DEVICE_COUNT:
             raise SimConfigError(f"device count {self.device_count} is out of range; "
                                  f"use 1 to {MAX_DEVICE_COUNT}")
@@ -64,6 +73,10 @@ class SimConfig:
         """The configuration ``PYTEST_ACL_SIM_*`` variables describe (defaults otherwise)."""
         env = os.environ if environ is None else environ
         count, soc, hbm = DEFAULT_DEVICE_COUNT, DEFAULT_SOC, DEFAULT_HBM
+        try:
+            cann = release(env.get("PYTEST_ACL_SIM_CANN")).version
+        except UnknownRelease as exc:
+            raise SimConfigError(f"PYTEST_ACL_SIM_CANN: {exc}") from None
         if raw := env.get("PYTEST_ACL_SIM_DEVICES", "").strip():
             if not re.fullmatch(r"[0-9]+", raw) or not 1 <= int(raw) <= MAX_DEVICE_COUNT:
                 raise SimConfigError(f"PYTEST_ACL_SIM_DEVICES={raw!r} is not a device count; "
@@ -79,4 +92,4 @@ class SimConfig:
             if not MIN_HBM <= hbm <= MAX_HBM:
                 raise SimConfigError(f"PYTEST_ACL_SIM_HBM={raw!r} is {hbm} bytes, out of range; "
                                      "use 1MiB to 1TiB")
-        return cls(count, soc, hbm)
+        return cls(count, soc, hbm, cann)

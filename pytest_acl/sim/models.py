@@ -1,19 +1,22 @@
 """The simulator's model manager: loading, memory ownership, ids, unloading.
 
-Rules and their sources (reference/acl-api.md §5 unless noted):
+Rules and their sources (reference/cann-behaviour.md, which corrects acl-api.md §5):
 
-- §5.7 ids: static models take ids from a process-wide counter starting at 1, allocated
-  *before* the file is parsed (a failed load consumes one) and never reused; dynamic models
-  (runtime v2) and bundles share a second counter whose first id is 2147483648.
-- §5.4 a NULL work or weight pointer means the system allocates that memory and the size is
-  ignored; user memory must stay valid until unload.
-- §5.5 size checks: weight_size < the WEIGHTS_DATA size → 145000; work_size + fixed size <
+- §2 ids: static models take ids from a process-wide counter starting at 1, taken once the
+  256-byte header probe passed (a load failing later uses one up) and never reused; a dynamic
+  (runtime v2) load also uses up a static id (``GenModelId`` in its executor builder), and
+  takes its own from the runtime-v2 counter shared with bundles (first 2147483648), which
+  failed loads do not use.
+- §1 a NULL work or weight pointer means the system allocates that memory, whatever the
+  size; user memory must stay valid until unload; no alignment check.
+- §1 size checks: weight_size < the WEIGHTS_DATA size → 145000; work_size + fixed size <
   the required work size → 145000 (the simulator's models have no fixed part: fixed size 0).
-- §5.6 a dynamic model reports work 0 and its load ignores the work pointer; its
-  intermediates are sized at execution time.
-- §5.1 a model belongs to the context it was loaded in.
-- §3.1 codes: unknown/unloaded id → 145003; INVALID_MODEL_ID unloads successfully; system
-  memory that cannot be allocated → 245000.
+- §1 a dynamic model's load ignores the work pointer and size; its intermediates are sized
+  at execution time.
+- §3 unload: an unknown id, a second unload and 0xFFFFFFFF → 145003; a bundle's graph →
+  100000; from another context → 0 (CANN does not check; the sanitizer reports the misuse,
+  acl-api.md §5.1 makes same-context use the application's obligation).
+- §1 system memory that cannot be allocated → 245000.
 - om-format.md §3.1: the weight memory receives the WEIGHTS_DATA partition.
 
 Reading the file goes through :mod:`pytest_acl.om` only.
@@ -27,7 +30,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_acl.constants import INVALID_MODEL_ID, AclError
+from pytest_acl.constants import AclError
 from pytest_acl.om import protobuf as pb
 from pytest_acl.om.container import Chunk, OmModel
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
@@ -37,6 +40,7 @@ from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_mode
 from pytest_acl.sim import faults
 from pytest_acl.sim.devmem import OutOfMemory
 from pytest_acl.sim.pyargs import AclFail
+from pytest_acl.sim.releases import Release
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -66,6 +70,7 @@ class LoadedModel:
     required_work: int
     bundle_id: int = 0
     variables: Region = field(default_factory=Region)
+    mode: str | None = None  # "sync" or "async" once a static model has run (launch.py)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -102,6 +107,11 @@ class ModelManager:
         self._lock = threading.Lock()
         self._static_ids = itertools.count(FIRST_STATIC_ID)
         self._dynamic_ids = itertools.count(FIRST_DYNAMIC_ID)
+
+    @property
+    def cann(self) -> Release:
+        """The CANN release whose rules apply (releases.py)."""
+        return self._rt.release
 
     # -- ids ---------------------------------------------------------------------------------
     def next_dynamic_id(self) -> int:
@@ -167,11 +177,13 @@ class ModelManager:
                                                   - len(view)))
         dynamic = header.is_dynamic and header.modeltype != MODELTYPE_BUNDLE
         if model_id is None and not dynamic:
-            model_id = self._next_static_id()  # consumed even if the load fails (§5.7)
+            model_id = self._next_static_id()  # used up even if the load fails (§2)
         try:
             om = read_model(view, options)
         except OmError as error:
             raise _om_failure(error) from None
+        if dynamic and model_id is None:
+            self._next_static_id()  # runtime v2's executor builder calls GenModelId (§2)
         required_work, weights = expected_sizes(om)
         if not dynamic:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
@@ -248,6 +260,9 @@ class ModelManager:
                           f"model id {model_id} is not loaded")
         return model
 
+    def is_loaded(self, model_id: int) -> bool:
+        return model_id in self._models
+
     def _unloaded_before(self, model_id: int) -> bool:
         return "unload_twice_succeeds" in self._rt.defects and model_id in self._unloaded
 
@@ -277,14 +292,18 @@ class ModelManager:
                 if region.ptr and not region.owned and start <= region.ptr < end]
 
     def unload(self, model_id: int, from_bundle: bool = False) -> None:
-        if model_id == INVALID_MODEL_ID or self._unloaded_before(model_id):
-            return  # GraphLoader::UnloadModel short-circuits INVALID_MODEL_ID (§3.1)
+        """§3: the AICPU session is destroyed before GraphLoader's INVALID_MODEL_ID short-cut,
+        so 0xFFFFFFFF is an unknown id like any other (145003)."""
+        if self._unloaded_before(model_id):
+            return
         model = self.get(model_id)
         if model.bundle_id and not from_bundle:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"model {model_id} belongs to bundle {model.bundle_id}; unload it "
                           "with bundle_unload_model")
-        self.in_current_context(model_id, "unload")
+        current = self._rt.current_context().handle
+        if current != model.context:  # not refused by CANN (§3): the application's mistake
+            self._rt.sanitizer.wrong_context(model_id, "unload", model.context, current)
         with model.lock:
             with self._lock:
                 self._models.pop(model_id, None)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_acl.sim import Simulator
+    from pytest_acl.sim.releases import Release
 
 
 class AclModule(types.ModuleType):
@@ -25,14 +26,19 @@ def _public_functions(api: Any) -> dict[str, Any]:
             if not name.startswith("_") and callable(getattr(api, name))}
 
 
-def _submodule(name: str, doc: str, *apis: Any) -> AclModule:
-    """A module holding the functions of ``apis`` whose pyACL name places them in ``name``.
+def _submodule(name: str, doc: str, release: Release, *apis: Any) -> AclModule:
+    """A module holding the functions of ``apis`` whose pyACL name places them in ``name`` —
+    those the CANN ``release`` has (an API class's ``BEHAVIOURS`` names the behaviour a
+    function needs).
 
     A function without a ``pyacl_name`` (one that parses its own arguments) belongs to the
     submodule its API class declares in ``MODULE``, or to ``name``."""
     module = AclModule(name, doc)
     for api in apis:
+        needs = getattr(api, "BEHAVIOURS", {})
         for attr, function in _public_functions(api).items():
+            if attr in needs and not release.has(needs[attr]):
+                continue
             home = getattr(function, "pyacl_name", None)
             home = home.rsplit(".", 1)[0] if home else getattr(api, "MODULES", {}).get(
                 attr, getattr(api, "HOME", name))
@@ -57,17 +63,18 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     tensors = TensorDescApi(runtime.handles, data)
     models = ModelApi(runtime, simulator.models, data, tensors)
     top = TopApi(runtime)
-    acl = _submodule("acl", "AscendCL (pytest-acl simulator)", top, data, tensors)
+    release = runtime.release
+    acl = _submodule("acl", "AscendCL (pytest-acl simulator)", release, top, data, tensors)
     # The submodules and __simulator__ are module attributes set at run time, as pyACL's are;
     # the checker cannot know them (declaring them on AclModule would shadow the module's own
     # __annotations__), hence the targeted ignores.
     acl.rt = _submodule(  # type: ignore[attr-defined]
-        "acl.rt", "Runtime: devices, contexts, streams, memory", RtApi(runtime))
+        "acl.rt", "Runtime: devices, contexts, streams, memory", release, RtApi(runtime))
     config = ConfigApi(runtime.handles, simulator.models)
     bundles = BundleApi(runtime.handles, simulator.bundles)
     acl.mdl = _submodule(  # type: ignore[attr-defined]
-        "acl.mdl", "Model management", data, tensors, models, config, bundles)
+        "acl.mdl", "Model management", release, data, tensors, models, config, bundles)
     acl.util = _submodule(  # type: ignore[attr-defined]
-        "acl.util", "Host pointer utilities", UtilApi())
+        "acl.util", "Host pointer utilities", release, UtilApi())
     acl.__simulator__ = simulator  # type: ignore[attr-defined]
     return acl

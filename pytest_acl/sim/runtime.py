@@ -20,6 +20,7 @@ from pytest_acl.sim.faults import Machine
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.hostmem import HostAllocations
 from pytest_acl.sim.pyargs import AclFail
+from pytest_acl.sim.releases import release
 from pytest_acl.sim.streams import Stream
 
 E = AclError
@@ -49,6 +50,7 @@ class Runtime:
 
     def __init__(self, config: SimConfig) -> None:
         self.config = config
+        self.release = release(config.cann)  # the CANN release whose rules apply
         self.lock = threading.RLock()
         self.init_count = 0
         self.finalized = False

@@ -14,6 +14,7 @@ from pytest_acl.om.modeldef import ModelDef, ModelTaskDef
 from pytest_acl.om.partitions import PartitionType as T
 from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, read_model
 from pytest_acl.om.samples import static_model
+from pytest_acl.versions import for_release
 
 OPTIONS = {"load_file": LOAD_FILE, "load_mem": LOAD_MEM, "query_file": QUERY,
            "query_mem": QUERY}
@@ -74,13 +75,14 @@ def _outcome(data: bytes, api: str) -> int:
 
 
 CASES = [(case.name, api) for case in corruptions(static_model().to_bytes())
-         for api in APIS if case.name != "empty"]  # empty files never reach the reader
+         for api in APIS if case.name != "empty"]  # empty data never reaches the reader
 
 
 @pytest.mark.parametrize(("name", "api"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
 def test_each_corruption_gets_the_documented_code(valid_om, name, api):
     case = next(c for c in corruptions(valid_om) if c.name == name)
-    assert _outcome(case.data, api) == case.expected[api]
+    # The reader answers what reaches it; before 9.1 nothing stands in front of it.
+    assert _outcome(case.data, api) == for_release(case.expected[api], "9.0.0")
 
 
 def test_the_corpus_covers_every_row_of_the_reference_table(valid_om):

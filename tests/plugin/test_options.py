@@ -264,10 +264,14 @@ def test_help_documents_options_env_and_ini(pytester):
         assert words in text
 
 
-def test_cann_version_is_the_backends_unless_given(pytester):
+def test_cann_version_is_the_backends_unless_given(pytester, monkeypatch):
     pytester.makepyfile(DEVICE_PROBE)
     default = pytester.runpytest(*INNER)
-    default.stdout.fnmatch_lines(["acl: CANN 9.0.0 (from the backend)"])
+    default.stdout.fnmatch_lines(["acl: CANN 9.1.0 (from the backend)"])  # the newest profile
+    monkeypatch.setenv("PYTEST_ACL_SIM_CANN", "8.5")
+    profile = pytester.runpytest_subprocess(*INNER)
+    profile.stdout.fnmatch_lines(["acl: CANN 8.5.0 (from the backend)"])
+    monkeypatch.delenv("PYTEST_ACL_SIM_CANN")
     given = pytester.runpytest(*INNER, "--acl-cann-version", "8.0.RC3")
     given.stdout.fnmatch_lines(["acl: CANN 8.0.RC3 (from command line)"])
 

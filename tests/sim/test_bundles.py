@@ -168,7 +168,9 @@ def test_query_info_from_memory_and_its_errors(sim_acl, bundle3, built_catalog):
     acl = sim_acl
     data = bundle3.path.read_bytes()
     info = acl.mdl.bundle_create_query_info()
-    assert acl.mdl.bundle_get_query_model_num(info) == (0, ACL_ERROR_INVALID_PARAM)  # unfilled
+    # cann-behaviour.md §8 'a fresh query info': success with 0
+    assert acl.mdl.bundle_get_query_model_num(info) == (0, 0)
+    assert acl.mdl.bundle_get_var_weight_size(info) == (0, 0)
     assert acl.mdl.bundle_query_info_from_mem(acl.util.bytes_to_ptr(data), len(data), info) == 0
     assert acl.mdl.bundle_get_query_model_num(info) == (3, 0)
     model = (directory / "mlp.om").read_bytes()

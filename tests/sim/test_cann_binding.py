@@ -44,8 +44,7 @@ def test_parse_error_text_with_and_without_bang(sim, call, text):
 
 
 @pytest.mark.parametrize(("create", "destroy"), [
-    pytest.param("create_desc", "destroy_desc", marks=pytest.mark.xfail(
-        strict=True, reason="create_desc decorator pending")),
+    ("create_desc", "destroy_desc"),
     ("create_dataset", "destroy_dataset"),
     ("create_config_handle", "destroy_config_handle"),
 ])

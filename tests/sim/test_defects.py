@@ -130,11 +130,14 @@ def unload_twice_succeeds(acl, models):
 
 
 def wrong_context_accepted(acl, models):
+    from pytest_acl.modelio import ModelIO
+
     model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    io = ModelIO.prepare(acl, model_id, [np.zeros((2, 8), np.float32)])
     acl.rt.create_context(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return acl.mdl.unload(model_id)
+        return acl.mdl.execute(model_id, io.in_ds, io.out_ds)
 
 
 def async_out_of_stream_order(acl, models):

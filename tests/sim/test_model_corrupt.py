@@ -9,9 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from pytest_acl.om.corrupt import APIS, corruptions
 from pytest_acl.om.mutations import om_mutations
 from pytest_acl.om.samples import static_model
+from pytest_acl.sim import Simulator
+from pytest_acl.sim.releases import RELEASES
+from pytest_acl.versions import for_release
 
 VALID = static_model().to_bytes()
-CASES = [(case.name, api) for case in corruptions(VALID) for api in APIS]
+CASES = [(case.name, api, cann) for case in corruptions(VALID) for api in APIS
+         for cann in RELEASES]
 
 
 def outcome(acl, api: str, data: bytes, tmp_path) -> int:
@@ -31,12 +35,18 @@ def outcome(acl, api: str, data: bytes, tmp_path) -> int:
     return ret
 
 
-@pytest.mark.parametrize(("name", "api"), CASES, ids=[f"{n}-{a}" for n, a in CASES])
-def test_corruption_gets_its_code_and_leaks_nothing(sim, sim_acl, tmp_path, name, api):
+@pytest.mark.parametrize(("name", "api", "cann"), CASES,
+                         ids=[f"{n}-{a}-{c}" for n, a, c in CASES])
+def test_corruption_gets_its_code_and_leaks_nothing(tmp_path, name, api, cann):
+    """Each release's code (cann-behaviour.md §1, §4: the 9.1 router answers short data)."""
     case = next(c for c in corruptions(VALID) if c.name == name)
+    sim = Simulator(devices=1, hbm="256MiB", cann=cann)
+    acl = sim.acl
+    assert acl.init() == 0 and acl.rt.set_device(0) == 0
     before = sim.live_counts()
-    assert outcome(sim_acl, api, case.data, tmp_path) == case.expected[api]
+    assert outcome(acl, api, case.data, tmp_path) == for_release(case.expected[api], cann)
     assert sim.live_counts() == before
+    acl.finalize()
 
 
 @settings(max_examples=150, deadline=None,

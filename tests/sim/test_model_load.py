@@ -163,23 +163,26 @@ def test_static_ids_start_at_1_count_up_and_failed_loads_consume_one(sim_acl, ca
     acl.rt.free(small)
 
 
-def test_dynamic_models_take_ids_from_2147483648(sim_acl, catalog):
+def test_dynamic_models_take_ids_from_2147483648_and_use_up_a_static_one(sim_acl, catalog):
+    """cann-behaviour.md §2 'a dynamic (runtime v2) load': GenModelId in its builder."""
     acl = sim_acl
     first, _ = acl.mdl.load_from_file(str(catalog("dyn_shape").path))
     second, _ = acl.mdl.load_from_file(str(catalog("dyn_shape").path))
     static, _ = acl.mdl.load_from_file(str(catalog("mlp").path))
-    assert (first, second, static) == (2147483648, 2147483649, 1)
+    assert (first, second, static) == (2147483648, 2147483649, 3)
     for model_id in (first, second, static):
         assert acl.mdl.unload(model_id) == 0
 
 
-def test_unload_twice_or_unknown_is_145003_and_invalid_model_id_succeeds(sim_acl, catalog):
+def test_unload_twice_unknown_or_invalid_model_id_is_145003(sim_acl, catalog):
+    """cann-behaviour.md §3 'unknown id, or a second unload', 'id 0xFFFFFFFF (and -1)'."""
     acl = sim_acl
     model_id, _ = acl.mdl.load_from_file(str(catalog("mlp").path))
     assert acl.mdl.unload(model_id) == 0
     assert acl.mdl.unload(model_id) == ACL_ERROR_GE_EXEC_MODEL_ID_INVALID
     assert acl.mdl.unload(777) == ACL_ERROR_GE_EXEC_MODEL_ID_INVALID
-    assert acl.mdl.unload(0xFFFFFFFF) == 0
+    assert acl.mdl.unload(0xFFFFFFFF) == ACL_ERROR_GE_EXEC_MODEL_ID_INVALID
+    assert acl.mdl.unload(-1) == ACL_ERROR_GE_EXEC_MODEL_ID_INVALID  # "I" masks it
 
 
 def test_queries_agree_with_each_other_and_the_manifest(sim_acl, catalog):
@@ -218,12 +221,14 @@ def test_a_model_belongs_to_its_context(sim_acl, catalog):
     io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
     with pytest.warns(HazardWarning, match="wrong_context"):
         assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == ACL_ERROR_RT_MODEL_CONTEXT
-    with pytest.warns(HazardWarning, match="wrong_context"):
-        assert acl.mdl.unload(model_id) == ACL_ERROR_RT_MODEL_CONTEXT
     acl.rt.set_context(default_context)
     assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 0
     io.release()
-    assert acl.mdl.unload(model_id) == 0
+    acl.rt.set_context(other)
+    # cann-behaviour.md §3 'from another context': CANN does not check; the sanitizer reports
+    with pytest.warns(HazardWarning, match="wrong_context"):
+        assert acl.mdl.unload(model_id) == 0
+    acl.rt.set_context(default_context)
     acl.rt.destroy_context(other)
 
 
