@@ -136,11 +136,10 @@ def corruptions(valid: bytes) -> list[Corruption]:
         Corruption("bundle_as_model", "a bundle header (modeltype 5) given to a model loader",
                    _with_header(model, replace(model.header, modeltype=MODELTYPE_BUNDLE)),
                    {"load_file": E.ACL_ERROR_GE_FAILURE, "load_mem": E.ACL_ERROR_GE_FAILURE,
-                    "query_file": 0, "query_mem": 0},
-                   "om-format.md §4 row 4",
-                   note="QuerySize checks size, magic and length only (§3.2), not the model "
-                        "type; with a valid IMOD header it sizes the file (inferred, "
-                        "UNCONFIRMED)"),
+                    "query_file": E.ACL_ERROR_GE_PARAM_INVALID,
+                    "query_mem": E.ACL_ERROR_GE_PARAM_INVALID},
+                   "cann-behaviour.md §1 'a bundle file' (LoadRootModel's GE_ASSERT, 500002), "
+                   "§4 'bundle file' (GetModelMemAndWeightSize, 145000)"),
     ]
     return cases
 

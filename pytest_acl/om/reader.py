@@ -113,8 +113,9 @@ def read_model(data: bytes | memoryview, options: ReadOptions = LOAD_FILE) -> Om
         raise OmError(options.short_code,
                       f"{len(view)} bytes is shorter than the 256-byte model header")
     header = ModelFileHeader.unpack(view)
-    if header.modeltype == MODELTYPE_BUNDLE and not options.for_query:
-        raise OmError(E.ACL_ERROR_GE_FAILURE,
+    if header.modeltype == MODELTYPE_BUNDLE:  # cann-behaviour.md §1, §4 'bundle file'
+        raise OmError(E.ACL_ERROR_GE_PARAM_INVALID if options.for_query else
+                      E.ACL_ERROR_GE_FAILURE,
                       "this is a bundle (modeltype 5); load it with the bundle APIs")
     if header.magic != MAGIC:
         raise OmError(E.ACL_ERROR_GE_PARAM_INVALID,
