@@ -54,3 +54,21 @@ def test_model_with_mem_sample_runs_and_matches_the_reference(built_catalog, nam
     assert all("matches the reference" in line for line in lines[:-1])
     assert lines[-1].endswith(f"work {entry['work_size']} bytes, weight "
                               f"{entry['weight_size']} bytes, verified")
+
+
+@pytest.mark.parametrize(("flag", "seen"), [([], "9.1.0"), (["--cann", "8.5"], "8.5.0")])
+def test_run_sim_follows_the_cann_release_it_is_given(tmp_path, flag, seen):
+    program = tmp_path / "which.py"
+    program.write_text("import acl\nprint(acl.__simulator__.config.cann)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ACL_SIM_CANN"}
+    result = subprocess.run([str(SCRIPT), "run-sim", *flag, "--", "python", str(program)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == seen
+
+
+def test_run_sim_refuses_an_unknown_cann_release():
+    result = subprocess.run([str(SCRIPT), "run-sim", "--cann", "7", "--", "python", "-c", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "use one of 8.5, 9.0, 9.1" in result.stderr
