@@ -41,7 +41,8 @@ DEFECTS = {
     "truncated_model_accepted": "a model shorter than its header says is padded with zeros "
                                 "and loaded",
     "unload_twice_succeeds": "unloading an already unloaded model id returns 0",
-    "wrong_context_accepted": "execute and unload from another context are accepted",
+    "wrong_context_accepted": "execute from another context is accepted, and the sanitizer "
+                              "does not report it",
     "async_out_of_stream_order": "execute_async runs at once instead of after the work "
                                  "already queued on its stream",
     "desc_wrong_output_size": "get_output_size_by_index reports 4 bytes more than the output",
