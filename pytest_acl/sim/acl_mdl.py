@@ -74,18 +74,13 @@ class ModelApi:
         self._models.unload(model_id)
 
     # -- size queries (§5.6, om-format.md §3.2) ----------------------------------------------
-    def _query(self, data: bytes | memoryview) -> tuple[int, int]:
+    def _query(self, data: bytes | memoryview, from_memory: bool = False) -> tuple[int, int]:
         try:
             model = read_model(data, QUERY)
         except OmError as error:
             raise AclFail(error.code, error.message) from None
         work, weight = expected_sizes(model)
-        defects = self._rt.defects
-        if "query_underreports_work" in defects and work:
-            work -= 32
-        if "dynamic_query_reports_work" in defects and model.is_dynamic:
-            work = 4096
-        return work, weight
+        return self._rt.faults.query_sizes(work, weight, model.is_dynamic, from_memory)
 
     @pyacl("acl.mdl.query_size", "s", outputs=2)
     def query_size(self, path: str) -> tuple[int, int]:
@@ -93,10 +88,7 @@ class ModelApi:
 
     @pyacl("acl.mdl.query_size_from_mem", "kk", outputs=2)
     def query_size_from_mem(self, model: int, size: int) -> tuple[int, int]:
-        work, weight = self._query(self._buffer(model, size, query=True))
-        if "query_from_mem_disagrees" in self._rt.defects:
-            weight += 32
-        return work, weight
+        return self._query(self._buffer(model, size, query=True), from_memory=True)
 
     # -- descriptions ------------------------------------------------------------------------
     @pyacl("acl.mdl.create_desc", "", returns_ret=False, parses_args=False)
@@ -165,7 +157,7 @@ class ModelApi:
     @pyacl("acl.mdl.get_output_size_by_index", "kk", returns_ret=False)
     def get_output_size_by_index(self, desc: int, index: int) -> int:
         size = self._size(self._entry(desc, "outputs", index))
-        return size + 4 if size and "desc_wrong_output_size" in self._rt.defects else size
+        return self._rt.faults.output_size(size)
 
     def get_input_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         desc, index = parse_args("acl.mdl.get_input_dims", "kk", args, {})

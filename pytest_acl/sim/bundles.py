@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pytest_acl.constants import AclError
 from pytest_acl.om.bundle import Bundle, read_bundle
 from pytest_acl.om.reader import LOAD_MEM, OmError
-from pytest_acl.sim import faults
 from pytest_acl.sim.models import LoadedModel, ModelManager, Region
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.releases import Release
@@ -101,11 +100,7 @@ class BundleManager:
 
     def _index(self, loaded: LoadedBundle, index: int) -> int:
         count = len(loaded.bundle.models)
-        if index == count and "bundle_index_equal_count_accepted" in self._rt.defects:
-            return count - 1
-        if index >= count and "bundle_index_overrun_segfaults" in self._rt.defects:
-            self._rt.crashing(loaded.device_id)
-            faults.segfault()  # the graph table is read at [index] before any check
+        index = self._rt.faults.bundle_index(index, count, loaded.device_id)
         if index >= count:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"index {index} is outside [0, {len(loaded.bundle.models) - 1}]")
@@ -138,7 +133,7 @@ class BundleManager:
 
     def unload(self, bundle_id: int) -> None:
         loaded = self.get(bundle_id)
-        if "bundle_unload_keeps_models" not in self._rt.defects:
+        if self._rt.faults.bundle_unload_unloads_graphs():
             for model_id in list(loaded.models):
                 self.unload_model(bundle_id, model_id)
         with self._lock:

@@ -78,6 +78,14 @@ class Defects(frozenset[str]):
                                  f"{', '.join(sorted(DEFECTS))}")
         return super().__new__(cls, chosen)
 
+    def on(self, name: str) -> bool:
+        """Whether the defect ``name`` is switched on; a name that is no defect is an error
+        (the fault points ask through this, faultpoints.py)."""
+        if name not in DEFECTS:
+            raise KeyError(f"no simulator defect named {name!r}; known: "
+                           f"{', '.join(sorted(DEFECTS))}")
+        return name in self
+
     @classmethod
     def from_env(cls) -> Defects:
         try:

@@ -24,11 +24,9 @@ device memory or an output too small → 145000; a model without the simulator's
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import numpy as np
 
 from pytest_acl.constants import AclError, Format
-from pytest_acl.sim import faults
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
 from pytest_acl.sim.devmem import is_device_address
@@ -172,7 +170,11 @@ class Launcher:
         output_shapes = execution.run(inputs, shapes, outputs)
         if graph.get("assign"):
             execution.write_variables()
-        self._inject_execution_defects(model, outputs)
+        self._rt.faults.after_execution(
+            lambda: self.view(model.weight.ptr, 1) if model.weight.size else None,
+            lambda: [(self.live_view(buffer.ptr, buffer.size, "output buffer"),
+                      np.dtype(spec["dtype"]))
+                     for buffer, spec in zip(outputs, model.outputs, strict=True)])
         if model.dynamic:
             found = self._data._dataset(out_ds)
             for index, (spec, shape) in enumerate(zip(model.outputs, output_shapes,
@@ -182,20 +184,6 @@ class Launcher:
                     self._rt.handles.remove(Kind.TENSOR_DESC, old)
                 found.tensor_descs[index] = self._tensors._new(
                     TensorDesc(acl_data_type(spec["dtype"]), shape, Format.ACL_FORMAT_ND))
-
-    def _inject_execution_defects(self, model: LoadedModel, outputs: list[Buffer]) -> None:
-        defects = self._rt.defects
-        if "execute_writes_weight_memory" in defects and model.weight.size:
-            view = self.live_view(model.weight.ptr, 1, "weight memory")
-            view[0] = (view[0] + 1) & 0xFF
-        if "outputs_perturbed" in defects:
-            import numpy as np
-
-            for buffer, spec in zip(outputs, model.outputs, strict=True):
-                view = self.live_view(buffer.ptr, buffer.size, "output buffer")
-                values = np.frombuffer(view, np.dtype(spec["dtype"]),
-                                       count=buffer.size // np.dtype(spec["dtype"]).itemsize)
-                values += np.asarray(1e-3, values.dtype)
 
     def view(self, ptr: int, nbytes: int) -> memoryview | None:
         heap = self._rt.heap_of(ptr)
@@ -228,18 +216,15 @@ class Launcher:
                  f"default stream of context {target.context_handle:#x}")
         token = self._rt.sanitizer.begin(model.model_id, model.work.ptr, model.work.size,
                                          actor)
-        hangs = "shared_work_async_hangs" in self._rt.defects and self._models.shares_work(model)
 
         def run() -> None:
-            if hangs:
-                faults.hang()  # the stream's worker never gets past this task
             try:
                 self.run(model, inputs, shapes, outputs, out_ds)
             finally:
                 self._rt.sanitizer.end(token)
 
-        task: Callable[[], Any] = run
-        if "async_out_of_stream_order" in self._rt.defects:
+        task, now = self._rt.faults.async_task(run, lambda: self._models.shares_work(model))
+        if now:
             task()
         else:
             target.submit(task)

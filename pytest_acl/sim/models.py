@@ -37,7 +37,6 @@ from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.modeldef import ModelDef, executable_graph
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
-from pytest_acl.sim import faults
 from pytest_acl.sim.devmem import OutOfMemory
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.releases import Release
@@ -121,9 +120,8 @@ class ModelManager:
 
     def _next_static_id(self) -> int:
         with self._lock:
-            if "model_ids_reused" in self._rt.defects:
-                return next(i for i in itertools.count(FIRST_STATIC_ID) if i not in self._models)
-            return next(self._static_ids)
+            return self._rt.faults.static_id(lambda: next(self._static_ids),
+                                             lambda model_id: model_id in self._models)
 
     # -- memory ------------------------------------------------------------------------------
     def user_region(self, ptr: int, size: int, what: str) -> Region:
@@ -141,9 +139,7 @@ class ModelManager:
         try:
             return Region(self._rt.devices[device_id].heap.allocate(size), size, owned=True)
         except OutOfMemory as exc:
-            if "oom_load_exits" in self._rt.defects:
-                self._rt.crashing(device_id)
-                faults.exit_process(1)  # the driver's fatal path, not an error code
+            self._rt.faults.out_of_device_memory(device_id)
             raise AclFail(E.ACL_ERROR_GE_MEMORY_ALLOCATION, f"{what}: {exc}") from None
 
     def release(self, region: Region) -> None:
@@ -166,15 +162,12 @@ class ModelManager:
              model_id: int | None = None) -> LoadedModel:
         """Load a (non-bundle) OM held in ``data``; see the module docstring for the rules."""
         context = self._rt.current_context()
-        defects = self._rt.defects
+        faults = self._rt.faults
         view = memoryview(data).cast("B")
         if len(view) < HEADER_SIZE:
             raise AclFail(options.short_code, "shorter than the 256-byte model header")
         header = ModelFileHeader.unpack(view)
-        if "truncated_model_accepted" in defects and \
-                len(view) < HEADER_SIZE + header.payload_length < len(view) + 2**20:
-            view = memoryview(bytes(view) + bytes(HEADER_SIZE + header.payload_length
-                                                  - len(view)))
+        view = faults.model_bytes(view, HEADER_SIZE + header.payload_length)
         dynamic = header.is_dynamic and header.modeltype != MODELTYPE_BUNDLE
         if model_id is None and not dynamic:
             model_id = self._next_static_id()  # used up even if the load fails (§2)
@@ -189,24 +182,18 @@ class ModelManager:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
             required_work = int(ModelDef.decode(model_def.contiguous()).int_attrs.get(
                 "memory_size", required_work)) if model_def is not None else required_work
-        if "null_weight_ptr_with_size_rejected" in defects and not weight_ptr and weight_size:
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "NULL weight pointer with a size")
-        if "with_mem_ignores_weight_ptr" in defects:
-            weight_ptr = 0
-        if "user_work_memory_ignored" in defects:
-            work_ptr = 0
-        if weight_ptr and weight_size < weights and "weight_size_check_skipped" not in defects:
+        work_ptr, weight_ptr = faults.user_memory(work_ptr, weight_ptr, weight_size)
+        if weight_ptr and weight_size < weights and faults.checks_weight_size():
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"E13025: the weight size of model is {weights}, but the input size "
                           f"set by user is {weight_size}")
-        if work_ptr and not dynamic and work_size < required_work \
-                and "work_size_check_skipped" not in defects:
+        if work_ptr and not dynamic and work_size < required_work and faults.checks_work_size():
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"Invalid mem param: mem_size={work_size}, required={required_work}")
         device_id = context.device_id
         if weight_ptr:
             weight = self.user_region(weight_ptr, weight_size, "weight memory")
-        elif "system_load_skips_weight_memory" in defects:
+        elif not faults.weights_in_device_memory():
             weight = self._host_weights(weights)
         else:
             weight = self.system_region(device_id, weights, "weight memory")
@@ -264,13 +251,13 @@ class ModelManager:
         return model_id in self._models
 
     def _unloaded_before(self, model_id: int) -> bool:
-        return "unload_twice_succeeds" in self._rt.defects and model_id in self._unloaded
+        return self._rt.faults.forgets_unload(model_id in self._unloaded)
 
     def in_current_context(self, model_id: int, operation: str) -> LoadedModel:
         """The model, which must belong to the current context (§5.1, 107004)."""
         model = self.get(model_id)
         current = self._rt.current_context().handle
-        if current != model.context and "wrong_context_accepted" not in self._rt.defects:
+        if current != model.context and self._rt.faults.checks_context():
             self._rt.sanitizer.wrong_context(model_id, operation, model.context, current)
             raise AclFail(E.ACL_ERROR_RT_MODEL_CONTEXT,
                           f"model {model_id} was loaded in another context")
@@ -308,7 +295,7 @@ class ModelManager:
             with self._lock:
                 self._models.pop(model_id, None)
                 self._unloaded.add(model_id)
-            if "unload_leaks_system_memory" not in self._rt.defects:
+            if self._rt.faults.frees_work_on_unload():
                 self.release(model.work)
             self.release(model.weight)
 

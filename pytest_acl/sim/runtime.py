@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from pytest_acl.constants import AclError
 from pytest_acl.sim.config import SimConfig
+from pytest_acl.sim.defects import Defects
 from pytest_acl.sim.devmem import DeviceHeap, OutOfMemory, device_of, is_device_address
+from pytest_acl.sim.faultpoints import FaultPoints
 from pytest_acl.sim.faults import Machine
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.hostmem import HostAllocations
@@ -68,7 +70,8 @@ class Runtime:
         from pytest_acl.sim.sanitizer import Sanitizer
 
         self.sanitizer = Sanitizer("off")  # replaced by the Simulator's
-        self.defects: frozenset[str] = frozenset()  # the Simulator's switched-on defects
+        self.defects = Defects()  # the Simulator's switched-on defects (replaced by its own)
+        self.faults = FaultPoints(self)  # where they act (faultpoints.py)
         self.machine = Machine()  # replaced by the Simulator's
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
@@ -153,12 +156,6 @@ class Runtime:
 
     def current_device(self) -> int:
         return self.current_context().device_id
-
-    def crashing(self, device_id: int) -> None:
-        """A fatal fault on ``device_id`` is about to end the process: with the defect
-        crash_loses_device the device is first lost for the rest of the machine's life."""
-        if "crash_loses_device" in self.defects:
-            self.machine.lose_device(device_id)
 
     # -- contexts ----------------------------------------------------------------------------
     def _contexts(self) -> list[Context]:

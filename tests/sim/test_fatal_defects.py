@@ -194,14 +194,14 @@ class TestCrashLosesDevice:
 
     def test_without_a_machine_dir_the_loss_is_this_processs_only(self):
         lost = Simulator(defects=["crash_loses_device"])
-        lost.runtime.crashing(1)
+        lost.runtime.faults.crashing(1)
         assert lost.acl.rt.set_device(1) == ACL_ERROR_RT_DEV_SETUP_ERROR
         assert lost.acl.rt.set_device(0) == 0
         assert Simulator().acl.rt.set_device(1) == 0
 
     def test_a_crash_without_the_defect_marks_nothing(self, tmp_path):
         sim = Simulator(machine_dir=tmp_path)
-        sim.runtime.crashing(1)
+        sim.runtime.faults.crashing(1)
         assert sim.acl.rt.set_device(1) == 0 and list(tmp_path.iterdir()) == []
 
     def test_machine_dir_from_the_environment(self, monkeypatch, tmp_path):
