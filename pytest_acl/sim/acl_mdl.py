@@ -171,6 +171,13 @@ class ModelApi:
         desc, index = parse_args("acl.mdl.get_output_dims", "kk", args, {})
         return self._dims(desc, "outputs", index)
 
+    def get_cur_output_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
+        """Format "kk", ``({"name", "dimCount", "dims"}, ret)`` (cann-behaviour.md §9,
+        ``WrapAclMdlGetCurOutputDims``): the desc's output dims (a desc is filled from the
+        loaded model, so these are its static dims)."""
+        desc, index = parse_args("acl.mdl.get_cur_output_dims", "kk", args, {})
+        return self._dims(desc, "outputs", index)
+
     @pyacl("acl.mdl.get_input_data_type", "kk", returns_ret=False)
     def get_input_data_type(self, desc: int, index: int) -> int:
         entry = self._entry(desc, "inputs", index)

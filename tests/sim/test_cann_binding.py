@@ -96,3 +96,20 @@ def test_app_log_is_is_and_returns_none(sim, args, outcome):
     that logs through pyACL runs unchanged on the simulator."""
     with outcome:
         assert sim.acl.app_log(*args) is None
+
+
+def test_get_cur_output_dims_is_kk_and_returns_dims_and_ret(sim_acl, built_catalog):
+    """cann-behaviour.md §9: acl.mdl.get_cur_output_dims(desc, index) — format "kk", returns
+    ({"name", "dimCount", "dims"}, ret)."""
+    directory, _ = built_catalog
+    model_id, _ = sim_acl.mdl.load_from_file(str(directory / "mlp.om"))
+    desc = sim_acl.mdl.create_desc()
+    assert sim_acl.mdl.get_desc(desc, model_id) == 0
+    dims, ret = sim_acl.mdl.get_cur_output_dims(desc, 0)
+    assert ret == 0 and dims == sim_acl.mdl.get_output_dims(desc, 0)[0]
+    assert set(dims) == {"name", "dimCount", "dims"} and dims["dimCount"] == len(dims["dims"])
+    assert sim_acl.mdl.get_cur_output_dims(desc, 9) == ({}, 100000)
+    with pytest.raises(TypeError, match="acl.mdl.get_cur_output_dims args parse failed!"):
+        sim_acl.mdl.get_cur_output_dims(desc)
+    assert sim_acl.mdl.destroy_desc(desc) == 0
+    assert sim_acl.mdl.unload(model_id) == 0
