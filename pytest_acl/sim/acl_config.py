@@ -17,6 +17,7 @@ from typing import Any
 
 from pytest_acl.constants import AclError, MdlConfigAttr, MdlLoadType
 from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM
+from pytest_acl.sim.acl_rt import STREAM_PRIORITY_GREATEST, STREAM_PRIORITY_LEAST
 from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.models import ModelManager
@@ -34,7 +35,8 @@ _KNOWN = set(range(0, 15)) | {int(A.ACL_MDL_WITHOUT_GRAPH_INT32)}
 _QUEUES = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_NUM_SIZET,
            A.ACL_MDL_OUTPUTQ_ADDR_PTR)
 _QUEUE_COUNTS = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_OUTPUTQ_NUM_SIZET)
-PRIORITY_RANGE = range(0, 8)  # docs: [0, 7]
+# The device's stream priority range (aclrtDeviceGetStreamPriorityRange; cann-behaviour.md §7).
+PRIORITY_RANGE = range(STREAM_PRIORITY_GREATEST, STREAM_PRIORITY_LEAST + 1)
 
 
 @dataclass
@@ -50,7 +52,9 @@ def _check(attr: int, value: Any) -> None:
         raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                       "ACL_MDL_WITHOUT_GRAPH_INT32 wants a 4-byte value; pyACL passes 8")
     if attr == A.ACL_MDL_PRIORITY_INT32 and value not in PRIORITY_RANGE:
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"priority {value} is outside [0, 7]")
+        raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                      f"priority {value} is outside the device's stream priority range "
+                      f"[{PRIORITY_RANGE.start}, {PRIORITY_RANGE.stop - 1}]")
     if attr == A.ACL_MDL_LOAD_TYPE_SIZET and value not in range(1, 7):
         raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"load type {value} is outside [1, 6]")
     if attr == A.ACL_MDL_WORKSPACE_MEM_OPTIMIZE and value not in (0, 1):

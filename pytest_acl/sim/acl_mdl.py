@@ -26,7 +26,11 @@ E = AclError
 
 
 def _io_entry(spec: dict[str, Any]) -> dict[str, Any]:
-    return {"name": spec["name"], "dtype": spec["dtype"], "dims": list(spec["shape"])}
+    """A desc's tensor: name, dtype, dims — and, when the model states them, the shape range
+    (``[[min, max], ...]``) and the stored size GE keeps for a dimension unknown until run
+    time (models the simulator compiles state neither)."""
+    return {"name": spec["name"], "dtype": spec["dtype"], "dims": list(spec["shape"]),
+            "shape_range": spec.get("shape_range", []), "size": spec.get("size", 0)}
 
 
 class ModelApi:
@@ -124,10 +128,20 @@ class ModelApi:
 
     @staticmethod
     def _size(entry: dict[str, Any] | None) -> int:
-        """Bytes of a tensor; 0 for a dimension unknown until run time (or no tensor)."""
-        if entry is None or any(d < 0 for d in entry["dims"]):
+        """Bytes of a tensor (0 for no tensor). A dimension unknown until run time: the
+        maximum of the shape range, else the size the model stores (cann-behaviour.md §5
+        'size of an input with a −1 dimension'; model_om2.cpp aclmdlGetTensorSize)."""
+        if entry is None:
             return 0
-        return TensorDesc(acl_data_type(entry["dtype"]), entry["dims"], 0).size
+        dtype = acl_data_type(entry["dtype"])
+        if all(d >= 0 for d in entry["dims"]):
+            return TensorDesc(dtype, entry["dims"], 0).size
+        ranges = entry.get("shape_range") or []
+        if not ranges:
+            return int(entry.get("size", 0))
+        if any(high <= 0 for _, high in ranges):
+            return 0
+        return TensorDesc(dtype, [high for _, high in ranges], 0).size
 
     def _dims(self, desc: int, side: str, index: int) -> tuple[dict[str, Any], int]:
         entry = self._entry(desc, side, index)

@@ -15,6 +15,7 @@ from pytest_acl.sim.pyargs import AclFail, pyacl
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
+STREAM_PRIORITY_LEAST, STREAM_PRIORITY_GREATEST = 7, 0
 _HBM_ATTRS = {MemAttr.ACL_HBM_MEM, MemAttr.ACL_HBM_MEM_HUGE, MemAttr.ACL_HBM_MEM_NORMAL,
               MemAttr.ACL_HBM_MEM_P2P_HUGE, MemAttr.ACL_HBM_MEM_P2P_NORMAL}
 _HUGE1G_POLICIES = {MemMallocPolicy.ACL_MEM_MALLOC_HUGE1G_ONLY,
@@ -138,6 +139,13 @@ class RtApi:
         fill = self._copier.plan_fill(dev_ptr, max_count, value, count)
         if fill is not None:
             fill()
+
+    @pyacl("acl.rt.device_get_stream_priority_range", "", outputs=2)
+    def device_get_stream_priority_range(self) -> tuple[int, int]:
+        """(least, greatest): 0 is the highest priority, 7 the lowest (the docs' [0, 7];
+        UNCONFIRMED per product). Config loading checks ACL_MDL_PRIORITY_INT32 against it
+        (cann-behaviour.md §7)."""
+        return STREAM_PRIORITY_LEAST, STREAM_PRIORITY_GREATEST
 
     @pyacl("acl.rt.get_mem_info", "i", outputs=2)
     def get_mem_info(self, attr: int) -> tuple[int, int]:

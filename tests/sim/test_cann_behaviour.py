@@ -334,6 +334,18 @@ def test_getters_with_null_desc_or_index_out_of_range(acl, model):
     unload_all(acl, model_id)
 
 
+def test_size_of_an_input_with_a_minus_1_dimension():
+    """§5 'size of an input with a −1 dimension': the maximum of the shape range, or the desc
+    size."""
+    from pytest_acl.sim.acl_mdl import ModelApi
+
+    entry = {"name": "x", "dtype": "float32", "dims": [-1, 8]}
+    assert ModelApi._size(entry | {"shape_range": [[1, 4], [8, 8]]}) == 4 * 8 * 4
+    assert ModelApi._size(entry | {"shape_range": [[1, -1], [8, 8]]}) == 0  # unbounded
+    assert ModelApi._size(entry | {"size": 96}) == 96  # no range: the stored size
+    assert ModelApi._size(entry) == 0  # a model that stores neither (the simulator's own)
+
+
 # -- §6 execute --------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -472,6 +484,19 @@ def test_set_config_opt_refusals(acl):
     assert acl.mdl.destroy_config_handle(handle) == 0
 
 
+def test_set_config_opt_priority_range(acl):
+    """§7 'SetConfigOpt: priority range': the device's stream priority range."""
+    from pytest_acl.constants import MdlConfigAttr as A
+
+    least, greatest, ret = acl.rt.device_get_stream_priority_range()
+    assert ret == 0 and (least, greatest) == (7, 0)
+    handle = acl.mdl.create_config_handle()
+    for value, expected in ((greatest, 0), (least, 0), (least + 1, ACL_ERROR_INVALID_PARAM),
+                            (greatest - 1, ACL_ERROR_INVALID_PARAM)):
+        assert acl.mdl.set_config_opt(handle, A.ACL_MDL_PRIORITY_INT32, value) == expected
+    assert acl.mdl.destroy_config_handle(handle) == 0
+
+
 def test_queue_load_with_a_queue_count_of_0(acl, model):
     """§7 'LoadWithConfig: queue load types with all four queue attributes set but a queue
     count of 0': 100000."""
@@ -603,9 +628,6 @@ def test_query_info_fresh_and_filled_twice(acl, cann, model):
 
 NOT_YET = {
     # Rows the simulator does not implement yet, each with why (the note of issue 11).
-    "size of an input with a −1 dimension": "the simulator reports 0; shape ranges are not "
-                                            "modelled",
-    "SetConfigOpt: priority range": "a fixed [0, 7] instead of the device's stream range",
     "LoadWithConfig: required-attribute rules; FILE types ignore WEIGHT/WORKSPACE attributes":
         "covered by tests/sim/test_model_config.py without naming the row",
     "BundleInit / BundleLoadModel* / BundleUnloadModel: size, pointer, index checks and their "
