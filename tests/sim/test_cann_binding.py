@@ -113,3 +113,14 @@ def test_get_cur_output_dims_is_kk_and_returns_dims_and_ret(sim_acl, built_catal
         sim_acl.mdl.get_cur_output_dims(desc)
     assert sim_acl.mdl.destroy_desc(desc) == 0
     assert sim_acl.mdl.unload(model_id) == 0
+
+
+def test_return_tuples_out_parameters_and_parsing(sim_acl, tmp_path):
+    """cann-behaviour.md §9: return tuples, out-parameters 0 on failure, I/k/K/s parsing — as
+    in acl-api.md §4 (tests/sim/test_pyargs.py holds the letter-by-letter cases)."""
+    assert sim_acl.mdl.load_from_file(str(tmp_path / "absent.om")) == (0, 145002)
+    assert sim_acl.mdl.unload(-1) == 145003  # "I" masks -1 to 0xFFFFFFFF
+    with pytest.raises(TypeError, match="args parse failed!"):
+        sim_acl.mdl.load_from_mem(np.int64(1), 2)  # "k" takes no NumPy integer
+    with pytest.raises(TypeError, match="args parse failed!"):
+        sim_acl.mdl.load_from_file("a\0b")  # "s": no embedded NUL
