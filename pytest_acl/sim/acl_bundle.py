@@ -8,27 +8,14 @@ The rules are in bundles.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pytest_acl.constants import AclError, MdlConfigAttr
-from pytest_acl.om.bundle import bundle_sizes
-from pytest_acl.om.reader import OmError
-from pytest_acl.sim.bundles import BundleManager, parse_bundle
+from pytest_acl.sim.bundles import BundleManager, QueryInfo
 from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.pyargs import AclFail, pyacl
 
 E = AclError
 A = MdlConfigAttr
-
-
-@dataclass
-class QueryInfo:
-    """What QueryInfoFrom* found. A fresh one answers 0 graphs and 0 variable bytes; each
-    fill appends its graphs (cann-behaviour.md §8; model_om2.cpp 1091-1103, model.cpp 1174)."""
-
-    var_size: int = 0
-    sizes: tuple[tuple[int, int], ...] = ()
 
 
 class BundleApi:
@@ -89,12 +76,7 @@ class BundleApi:
         return found
 
     def _fill(self, handle: int, data: bytes | memoryview) -> None:
-        info = self._query_info(handle)
-        try:
-            var_size, sizes = bundle_sizes(parse_bundle(data))
-        except OmError as error:
-            raise AclFail(error.code, error.message) from None
-        info.var_size, info.sizes = var_size, (*info.sizes, *sizes)
+        self._query_info(handle).fill(data)
 
     @pyacl("acl.mdl.bundle_query_info_from_file", "sk")
     def bundle_query_info_from_file(self, path: str, query_info: int) -> None:

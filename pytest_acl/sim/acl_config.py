@@ -5,62 +5,21 @@ of §2: attribute 0 is passed as an int32 (size 4), ``ACL_MDL_PATH_PTR`` as a st
 ``*_ADDR_PTR`` and ``WEIGHT_PATH_PTR`` attributes as addresses (size 8) and every other
 attribute as a uint64 (size 8) — so ``ACL_MDL_WITHOUT_GRAPH_INT32``, whose checker wants
 size 4, is refused through pyACL. ``load_with_config`` checks the recorded attributes as §2.1
-says, then loads like the matching ``load_*`` call. The queue types (5, 6) pass the attribute
-checks and then answer ACL_ERROR_API_NOT_SUPPORT, as a build without queue support (UNCONFIRMED
-code; pyACL compiles the queue loaders only with USE_MDL).
+says, then loads like the matching ``load_*`` call — the rules are configs.py's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_acl.constants import AclError, MdlConfigAttr, MdlLoadType
-from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM
-from pytest_acl.sim.acl_rt import STREAM_PRIORITY_GREATEST, STREAM_PRIORITY_LEAST
-from pytest_acl.sim.entry import model_buffer, model_file
+from pytest_acl.constants import AclError, MdlConfigAttr
+from pytest_acl.sim.configs import ConfigHandle, check, load
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.models import ModelManager
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
 
 E = AclError
 A = MdlConfigAttr
-T = MdlLoadType
-_POINTERS = {A.ACL_MDL_MEM_ADDR_PTR, A.ACL_MDL_WEIGHT_ADDR_PTR, A.ACL_MDL_WORKSPACE_ADDR_PTR,
-             A.ACL_MDL_WEIGHT_PATH_PTR, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_ADDR_PTR}
-_NOT_NULL = {A.ACL_MDL_MEM_ADDR_PTR, A.ACL_MDL_WEIGHT_PATH_PTR, A.ACL_MDL_INPUTQ_ADDR_PTR,
-             A.ACL_MDL_OUTPUTQ_ADDR_PTR}
-# Attributes the full ACL's checker knows (g_setMdlConfigMap); 15–27 and 29 are not in it.
-_KNOWN = set(range(0, 15)) | {int(A.ACL_MDL_WITHOUT_GRAPH_INT32)}
-_QUEUES = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_INPUTQ_ADDR_PTR, A.ACL_MDL_OUTPUTQ_NUM_SIZET,
-           A.ACL_MDL_OUTPUTQ_ADDR_PTR)
-_QUEUE_COUNTS = (A.ACL_MDL_INPUTQ_NUM_SIZET, A.ACL_MDL_OUTPUTQ_NUM_SIZET)
-# The device's stream priority range (aclrtDeviceGetStreamPriorityRange; cann-behaviour.md §7).
-PRIORITY_RANGE = range(STREAM_PRIORITY_GREATEST, STREAM_PRIORITY_LEAST + 1)
-
-
-@dataclass
-class ConfigHandle:
-    values: dict[int, Any] = field(default_factory=dict)
-
-
-def _check(attr: int, value: Any) -> None:
-    """The C checker of §2 for what pyACL passes; raises AclFail(100000)."""
-    if attr not in _KNOWN:
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"config attribute {attr} is not supported")
-    if attr == A.ACL_MDL_WITHOUT_GRAPH_INT32:
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM,
-                      "ACL_MDL_WITHOUT_GRAPH_INT32 wants a 4-byte value; pyACL passes 8")
-    if attr == A.ACL_MDL_PRIORITY_INT32 and value not in PRIORITY_RANGE:
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM,
-                      f"priority {value} is outside the device's stream priority range "
-                      f"[{PRIORITY_RANGE.start}, {PRIORITY_RANGE.stop - 1}]")
-    if attr == A.ACL_MDL_LOAD_TYPE_SIZET and value not in range(1, 7):
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"load type {value} is outside [1, 6]")
-    if attr == A.ACL_MDL_WORKSPACE_MEM_OPTIMIZE and value not in (0, 1):
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"workspace optimize {value} is not 0 or 1")
-    if attr in _NOT_NULL and not value:
-        raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"attribute {A(attr).name} must not be NULL")
 
 
 class ConfigApi:
@@ -99,7 +58,7 @@ class ConfigApi:
         (value,) = parse_args("acl.mdl.set_config_opt", letter, (value,), {}, bang=True)
         try:
             found = self._handle(handle)
-            _check(attr, value)
+            check(attr, value)
         except AclFail as fail:
             return fail.code
         found.values[attr] = value
@@ -107,45 +66,4 @@ class ConfigApi:
 
     @pyacl("acl.mdl.load_with_config", "k", outputs=1)
     def load_with_config(self, handle: int) -> int:
-        values = self._handle(handle).values
-        release = self._models.cann
-        if release.has("model_router"):  # it probes PATH before anything else is checked
-            path = values.get(A.ACL_MDL_PATH_PTR)
-            if path == "" and not values.get(A.ACL_MDL_MEM_ADDR_PTR):
-                raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_PATH_PTR is empty and no "
-                              "ACL_MDL_MEM_ADDR_PTR is set")
-            if path:
-                model_file(path, release)
-        load_type = values.get(A.ACL_MDL_LOAD_TYPE_SIZET)
-        if load_type is None:
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_LOAD_TYPE_SIZET is not set")
-        from_file = load_type in (T.ACL_MDL_LOAD_FROM_FILE, T.ACL_MDL_LOAD_FROM_FILE_WITH_MEM,
-                                  T.ACL_MDL_LOAD_FROM_FILE_WITH_Q)
-        needed = [A.ACL_MDL_PATH_PTR] if from_file else [A.ACL_MDL_MEM_ADDR_PTR,
-                                                         A.ACL_MDL_MEM_SIZET]
-        if load_type in (T.ACL_MDL_LOAD_FROM_FILE_WITH_Q, T.ACL_MDL_LOAD_FROM_MEM_WITH_Q):
-            needed += list(_QUEUES)
-        missing = [A(attr).name for attr in needed if attr not in values]
-        if missing:
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
-                          f"load type {load_type} needs {', '.join(missing)}")
-        if from_file and A.ACL_MDL_WEIGHT_PATH_PTR in values:
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
-                          "ACL_MDL_WEIGHT_PATH_PTR is only for the memory load types")
-        if needed[-1] in _QUEUES and not all(values[count] for count in _QUEUE_COUNTS):
-            # aclmdlCheckQueueParam (cann-behaviour.md §7; model.cpp 59)
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM, "a queue load with a queue count of 0")
-        if needed[-1] in _QUEUES:
-            raise AclFail(E.ACL_ERROR_API_NOT_SUPPORT,
-                          "queue loading is not supported by this build")
-        with_mem = load_type in (T.ACL_MDL_LOAD_FROM_FILE_WITH_MEM,
-                                 T.ACL_MDL_LOAD_FROM_MEM_WITH_MEM)
-        memory = [values.get(A.ACL_MDL_WORKSPACE_ADDR_PTR, 0),
-                  values.get(A.ACL_MDL_WORKSPACE_SIZET, 0),
-                  values.get(A.ACL_MDL_WEIGHT_ADDR_PTR, 0),
-                  values.get(A.ACL_MDL_WEIGHT_SIZET, 0)] if with_mem else [0, 0, 0, 0]
-        if from_file:
-            return self._models.load(model_file(values[A.ACL_MDL_PATH_PTR], release), LOAD_FILE,
-                                     *memory).model_id
-        data = model_buffer(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET], release)
-        return self._models.load(data, LOAD_MEM, *memory).model_id
+        return load(self._handle(handle).values, self._models).model_id

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass, field
 
 from pytest_acl.constants import AclError
-from pytest_acl.om.bundle import Bundle, read_bundle
+from pytest_acl.om.bundle import Bundle, bundle_sizes, read_bundle
 from pytest_acl.om.reader import LOAD_MEM, OmError
 from pytest_acl.sim.models import LoadedModel, ModelManager, Region
 from pytest_acl.sim.pyargs import AclFail
@@ -51,6 +51,22 @@ def parse_bundle(data: bytes | memoryview) -> Bundle:
         return read_bundle(data)
     except OmError as error:
         raise AclFail(error.code, error.message) from None
+
+
+@dataclass
+class QueryInfo:
+    """What QueryInfoFrom* found. A fresh one answers 0 graphs and 0 variable bytes; each
+    fill appends its graphs (cann-behaviour.md §8; model_om2.cpp 1091-1103, model.cpp 1174)."""
+
+    var_size: int = 0
+    sizes: tuple[tuple[int, int], ...] = ()
+
+    def fill(self, data: bytes | memoryview) -> None:
+        try:
+            var_size, sizes = bundle_sizes(parse_bundle(data))
+        except OmError as error:
+            raise AclFail(error.code, error.message) from None
+        self.var_size, self.sizes = var_size, (*self.sizes, *sizes)
 
 
 class BundleManager:
