@@ -107,6 +107,23 @@ def suite_env(**extra):
 
 
 @pytest.fixture(scope="session")
+def suite_size(built_catalog):
+    """How many tests the conformance suite has at level full (collected, not run), so the
+    whole-suite tests follow the suite as it grows."""
+    import re
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "--collect-only", "-q", "-p", "no:randomly",
+         "--acl-level", "full", "--acl-model-dir", str(built_catalog[0])],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=suite_env())
+    found = re.search(r"^(\d+) tests? collected", result.stdout, re.MULTILINE)
+    assert found, result.stdout[-2000:] + result.stderr[-2000:]
+    return int(found.group(1))
+
+
+@pytest.fixture(scope="session")
 def run_suite(built_catalog):
     """``run_suite(report_dir, *args, paths=("suites",), **environment)``: the conformance
     suite in a subprocess (serial unless args say otherwise) on the session's built catalog,
