@@ -95,6 +95,13 @@ class AclError(enum.IntEnum):
     ACL_ERROR_RT_MODEL_CONTEXT = 107004
     ACL_ERROR_RT_STREAM_MODEL = 107005
     ACL_ERROR_RT_ADDR_UNALIGNED = 107008
+    # Not in reference §3's list; in rt_error_codes.h, and what the callback path returns
+    # (hicann/runtime src/runtime/core/src/common/errcode_manage.cc: RT_ERROR_SUBSCRIBE_STREAM,
+    # RT_ERROR_SUBSCRIBE_THREAD and RT_ERROR_STREAM_NO_CB_REG; src/runtime/core/src/utils/
+    # subscribe.cc, api/impl/api_impl.cc ``ApiImpl::CallbackLaunch``).
+    ACL_ERROR_RT_STREAM_SUBSCRIBE = 107011
+    ACL_ERROR_RT_THREAD_SUBSCRIBE = 107012
+    ACL_ERROR_RT_STREAM_NO_CB_REG = 107015
     ACL_ERROR_RT_INVALID_MEMORY_TYPE = 107016
     ACL_ERROR_RT_INVALID_HANDLE = 107017
     ACL_ERROR_RT_INVALID_MALLOC_TYPE = 107018
@@ -119,6 +126,10 @@ class AclError(enum.IntEnum):
     ACL_ERROR_RT_SOC_VERSION = 507008
     ACL_ERROR_RT_TASK_TYPE_NOT_SUPPORT = 507009
     ACL_ERROR_RT_MODEL_EXECUTE = 507011
+    # Not in reference §3's list; in rt_error_codes.h: aclrtProcessReport's timeout
+    # (errcode_manage.cc maps DRV_ERROR_WAIT_TIMEOUT → RT_ERROR_REPORT_TIMEOUT → this code;
+    # src/acl/aclrt_impl/callback.cpp ``aclrtProcessReportImpl`` names it).
+    ACL_ERROR_RT_REPORT_TIMEOUT = 507012
     ACL_ERROR_RT_AICORE_TIMEOUT = 507014
     ACL_ERROR_RT_AICORE_EXCEPTION = 507015
     ACL_ERROR_RT_DEV_SETUP_ERROR = 507033
@@ -223,6 +234,14 @@ class MemAttr(enum.IntEnum):
     ACL_DDR_MEM_P2P_NORMAL = 7
     ACL_HBM_MEM_P2P_HUGE = 8
     ACL_HBM_MEM_P2P_NORMAL = 9
+
+
+class CallbackBlockType(enum.IntEnum):
+    """aclrtCallbackBlockType, the block_type of acl.rt.launch_callback (hicann/runtime
+    include/external/acl/acl_rt.h; not in the reference)."""
+
+    ACL_CALLBACK_NO_BLOCK = 0
+    ACL_CALLBACK_BLOCK = 1
 
 
 class MdlConfigAttr(enum.IntEnum):
@@ -348,8 +367,8 @@ ACL_WORKSPACE_MEM_OPTIMIZE_INPUTOUTPUT = 1
 # INVALID_MODEL_ID: unloading it succeeds (reference/acl-api.md §5.7, §3.1).
 INVALID_MODEL_ID = 0xFFFFFFFF
 
-EXPORTED_ENUMS = (AclError, MemMallocPolicy, MemcpyKind, RunMode, MemAttr, MdlConfigAttr,
-                  MdlLoadType, MdlExecConfigAttr, DataType, Format)
+EXPORTED_ENUMS = (AclError, MemMallocPolicy, MemcpyKind, RunMode, MemAttr, CallbackBlockType,
+                  MdlConfigAttr, MdlLoadType, MdlExecConfigAttr, DataType, Format)
 
 # Every enum member as a module constant (``from pytest_acl.constants import
 # ACL_ERROR_INVALID_PARAM``), written out so type checkers and readers see them;
@@ -432,6 +451,9 @@ ACL_ERROR_RT_STREAM_CONTEXT = AclError.ACL_ERROR_RT_STREAM_CONTEXT
 ACL_ERROR_RT_MODEL_CONTEXT = AclError.ACL_ERROR_RT_MODEL_CONTEXT
 ACL_ERROR_RT_STREAM_MODEL = AclError.ACL_ERROR_RT_STREAM_MODEL
 ACL_ERROR_RT_ADDR_UNALIGNED = AclError.ACL_ERROR_RT_ADDR_UNALIGNED
+ACL_ERROR_RT_STREAM_SUBSCRIBE = AclError.ACL_ERROR_RT_STREAM_SUBSCRIBE
+ACL_ERROR_RT_THREAD_SUBSCRIBE = AclError.ACL_ERROR_RT_THREAD_SUBSCRIBE
+ACL_ERROR_RT_STREAM_NO_CB_REG = AclError.ACL_ERROR_RT_STREAM_NO_CB_REG
 ACL_ERROR_RT_INVALID_MEMORY_TYPE = AclError.ACL_ERROR_RT_INVALID_MEMORY_TYPE
 ACL_ERROR_RT_INVALID_HANDLE = AclError.ACL_ERROR_RT_INVALID_HANDLE
 ACL_ERROR_RT_INVALID_MALLOC_TYPE = AclError.ACL_ERROR_RT_INVALID_MALLOC_TYPE
@@ -454,6 +476,7 @@ ACL_ERROR_RT_CONTEXT_RELEASE_ERROR = AclError.ACL_ERROR_RT_CONTEXT_RELEASE_ERROR
 ACL_ERROR_RT_SOC_VERSION = AclError.ACL_ERROR_RT_SOC_VERSION
 ACL_ERROR_RT_TASK_TYPE_NOT_SUPPORT = AclError.ACL_ERROR_RT_TASK_TYPE_NOT_SUPPORT
 ACL_ERROR_RT_MODEL_EXECUTE = AclError.ACL_ERROR_RT_MODEL_EXECUTE
+ACL_ERROR_RT_REPORT_TIMEOUT = AclError.ACL_ERROR_RT_REPORT_TIMEOUT
 ACL_ERROR_RT_AICORE_TIMEOUT = AclError.ACL_ERROR_RT_AICORE_TIMEOUT
 ACL_ERROR_RT_AICORE_EXCEPTION = AclError.ACL_ERROR_RT_AICORE_EXCEPTION
 ACL_ERROR_RT_DEV_SETUP_ERROR = AclError.ACL_ERROR_RT_DEV_SETUP_ERROR
@@ -524,6 +547,9 @@ ACL_DDR_MEM_P2P_HUGE = MemAttr.ACL_DDR_MEM_P2P_HUGE
 ACL_DDR_MEM_P2P_NORMAL = MemAttr.ACL_DDR_MEM_P2P_NORMAL
 ACL_HBM_MEM_P2P_HUGE = MemAttr.ACL_HBM_MEM_P2P_HUGE
 ACL_HBM_MEM_P2P_NORMAL = MemAttr.ACL_HBM_MEM_P2P_NORMAL
+# CallbackBlockType
+ACL_CALLBACK_NO_BLOCK = CallbackBlockType.ACL_CALLBACK_NO_BLOCK
+ACL_CALLBACK_BLOCK = CallbackBlockType.ACL_CALLBACK_BLOCK
 # MdlConfigAttr
 ACL_MDL_PRIORITY_INT32 = MdlConfigAttr.ACL_MDL_PRIORITY_INT32
 ACL_MDL_LOAD_TYPE_SIZET = MdlConfigAttr.ACL_MDL_LOAD_TYPE_SIZET

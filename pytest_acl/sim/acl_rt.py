@@ -9,7 +9,10 @@ after it — e.g. ``malloc`` without a device gives 107002, never 100001.
 
 from __future__ import annotations
 
-from pytest_acl.constants import AclError, MemAttr, MemMallocPolicy, RunMode
+import threading
+from typing import Any
+
+from pytest_acl.constants import AclError, CallbackBlockType, MemAttr, MemMallocPolicy, RunMode
 from pytest_acl.sim.copies import Copier
 from pytest_acl.sim.pyargs import AclFail, pyacl
 from pytest_acl.sim.runtime import Runtime
@@ -79,11 +82,55 @@ class RtApi:
 
     @pyacl("acl.rt.synchronize_stream", "k")
     def synchronize_stream(self, stream: int) -> int:
-        return self._rt.stream(stream).synchronize()
+        """Waits for every task queued so far, a blocking callback's run included. Called by
+        the very thread that must run such a callback it would never return (a real NPU
+        deadlocks): the simulator raises RuntimeError instead (callbacks.py)."""
+        return self._rt.synchronize_stream(stream)
 
     @pyacl("acl.rt.synchronize_device", "")
     def synchronize_device(self) -> int:
         return self._rt.synchronize_device()
+
+    # -- host callbacks (callbacks.py; cann-behaviour.md §9; pyACL rt/rt_synchronize.cpp) ---
+    @pyacl("acl.rt.subscribe_report", "Kk")
+    def subscribe_report(self, thread_id: int, stream: int) -> None:
+        """Thread ``thread_id`` will run the callbacks launched on ``stream`` (NULL: the
+        current context's default stream). No current context is needed for a non-NULL
+        stream (``ApiImpl::SubscribeReport``); the thread id is not checked."""
+        target = self._rt.stream(stream)
+        self._rt.reports.subscribe(thread_id, target, self._rt.stream_device(target))
+
+    @pyacl("acl.rt.unsubscribe_report", "Kk")
+    def unsubscribe_report(self, thread_id: int, stream: int) -> None:
+        self._rt.reports.unsubscribe(thread_id, self._rt.stream(stream))
+
+    @pyacl("acl.rt.process_report", "i")
+    def process_report(self, timeout: int) -> None:
+        """Runs, on the calling thread, the callbacks reported to it; waits up to ``timeout``
+        ms (-1: forever) for the first. 0 and values below -1 → 100000
+        (``aclrtProcessReportImpl``); a thread with no subscription → 107012; nothing within
+        the timeout → 507012. A callback that raised makes it raise SystemError (callbacks.py)."""
+        if timeout < -1 or timeout == 0:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"process_report timeout {timeout}: -1 (forever) or > 0 ms")
+        self._rt.reports.process(threading.get_ident(), timeout)
+
+    @pyacl("acl.rt.launch_callback", "OOik")
+    def launch_callback(self, fn: Any, user_data: Any, block_type: int, stream: int) -> None:
+        """Queues ``fn(user_data)`` on ``stream`` for its subscribed thread. Checks in CANN's
+        order: callable (TypeError, pyACL), block type 0/1 (100000), the stream handle
+        (107017), a current context (107002), the stream in it (107003), a subscribed thread
+        (107015)."""
+        if not callable(fn):
+            raise TypeError("parameter must be callable")
+        if block_type not in (CallbackBlockType.ACL_CALLBACK_NO_BLOCK,
+                              CallbackBlockType.ACL_CALLBACK_BLOCK):
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"block_type {block_type}: ACL_CALLBACK_NO_BLOCK (0) or "
+                          "ACL_CALLBACK_BLOCK (1)")
+        target = self._rt.stream_in_current_context(stream)
+        block = block_type == CallbackBlockType.ACL_CALLBACK_BLOCK
+        target.submit(self._rt.reports.launch(target, fn, user_data, block))
 
     # -- memory ------------------------------------------------------------------------------
     @pyacl("acl.rt.malloc", "ki", outputs=1)

@@ -1,4 +1,5 @@
-"""``acl.util``: host pointers to and from Python objects (reference/acl-api.md §4.2).
+"""``acl.util``: host pointers to and from Python objects (reference/acl-api.md §4.2), and the
+thread helpers of the callback path (``start_thread``/``stop_thread``, callbacks.py).
 
 Messages, warnings and exception types follow pyACL's ``util/bytes_convert.cpp`` and
 ``util/numpy_convert.cpp``: a wrong argument count is a TypeError "… args parse failed", a
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pytest_acl.sim import hostmem
+from pytest_acl.sim.callbacks import UtilThreads
 from pytest_acl.sim.devmem import is_device_address
 from pytest_acl.sim.pyargs import parse_args
 
@@ -46,8 +48,42 @@ def _host_range(name: str, ptr: int, size: int) -> None:
         raise ValueError(f"{name}: {ptr:#x}+{size} is not mapped host memory")
 
 
+def _cpython_parse(name: str, count: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """The TypeErrors CPython itself raises for a METH_VARARGS function whose pyACL wrapper
+    lets PyArg_ParseTuple's own error through (Objects/methodobject.c ``cfunction_call``,
+    Python/getargs.c ``vgetargs1_impl``: the format has no ":name", hence "function")."""
+    if kwargs:
+        raise TypeError(f"{name.rsplit('.', 1)[-1]}() takes no keyword arguments")
+    if len(args) != count:
+        raise TypeError(f"function takes exactly {count} arguments ({len(args)} given)")
+
+
 class UtilApi:
-    """The functions of ``acl.util``; they need no runtime state."""
+    """The functions of ``acl.util``; the thread helpers keep their threads in ``threads``
+    (the runtime's, so the leak check sees them)."""
+
+    def __init__(self, threads: UtilThreads) -> None:
+        self._threads = threads
+
+    def start_thread(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
+        """``(tid, ret)``: a thread running ``fn(args)`` (``fn()`` if ``args`` is None).
+
+        pyACL util/thread.cpp ``WrapStartThread`` (cann-behaviour.md §9): format "OO" — and a
+        failed parse only logs "acl.util.start_thread args parse failed", so the TypeError is
+        CPython's own; a non-callable ``fn`` → TypeError "parameter must be callable"; ``ret``
+        is pthread_create's answer. ``tid`` is what acl.rt.subscribe_report takes."""
+        _cpython_parse("acl.util.start_thread", 2, args, kwargs)
+        fn, fn_args = args
+        if not callable(fn):
+            raise TypeError("parameter must be callable")
+        return self._threads.start(fn, fn_args), 0
+
+    def stop_thread(self, *args: Any) -> int:
+        """``ret``: waits for the thread to end (pthread_join, the GIL released). If ``fn``
+        raised, its traceback was printed then and this raises RuntimeError
+        "exception=<type>,msg=thread call failed;" (util/thread.cpp ``WrapStopThread``)."""
+        (tid,) = parse_args("acl.util.stop_thread", "K", args, {})
+        return self._threads.stop(tid)
 
     def bytes_to_ptr(self, *args: Any) -> int:
         """Address of the bytes' own buffer (no copy); the caller keeps the object alive."""

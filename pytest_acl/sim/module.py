@@ -75,6 +75,6 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     acl.mdl = _submodule(  # type: ignore[attr-defined]
         "acl.mdl", "Model management", release, data, tensors, models, config, bundles)
     acl.util = _submodule(  # type: ignore[attr-defined]
-        "acl.util", "Host pointer utilities", release, UtilApi())
+        "acl.util", "Host pointer and thread utilities", release, UtilApi(runtime.threads))
     acl.__simulator__ = simulator  # type: ignore[attr-defined]
     return acl

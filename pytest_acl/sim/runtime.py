@@ -5,6 +5,8 @@ surface (``acl_*.py``) only parses arguments and shapes return values. Sources o
 reference/acl-api.md §5.13 (aclInit/aclFinalize reference counting), §3.1 (codes), §4.5
 (aclrtMalloc), DESIGN.md "The simulator" (contexts per thread, default context on set_device).
 A device lost in a crash (defect crash_loses_device, faults.py) cannot be set again: 507033.
+Callback subscriptions (callbacks.py) end with their stream: destroy_stream, the context's or
+device's teardown and aclFinalize remove them (stream.cc ``UnsubscribeStreamReportOnTearDown``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pytest_acl.constants import AclError
+from pytest_acl.sim.callbacks import Reports, UtilThreads, check_no_deadlock
 from pytest_acl.sim.config import SimConfig
 from pytest_acl.sim.defects import Defects
 from pytest_acl.sim.devmem import DeviceHeap, OutOfMemory, device_of, is_device_address
@@ -73,6 +76,8 @@ class Runtime:
         self.defects = Defects()  # the Simulator's switched-on defects (replaced by its own)
         self.faults = FaultPoints(self)  # where they act (faultpoints.py)
         self.machine = Machine()  # replaced by the Simulator's
+        self.reports = Reports()  # callback subscriptions and reports (acl.rt.*_report)
+        self.threads = UtilThreads()  # acl.util.start_thread's; aclFinalize leaves them alone
 
     # -- aclInit / aclFinalize (reference §5.13; runtime acl.cpp) ---------------------------
     # aclInit counts; aclFinalize ignores the count and is refused only when it already ran
@@ -107,6 +112,7 @@ class Runtime:
         self._release_all()
 
     def _release_all(self) -> None:
+        self.reports.clear()
         for hook in self.release_hooks:
             hook()
         for handle in self.handles.live(Kind.STREAM):
@@ -208,6 +214,7 @@ class Runtime:
         for stream_handle in list(ctx.streams):
             self._close_stream(stream_handle)
         if ctx.default_stream is not None:
+            self.reports.drop_stream(ctx.default_stream)
             ctx.default_stream.close()
         if getattr(self._thread, "context", 0) == handle:
             self._thread.context = 0
@@ -262,15 +269,30 @@ class Runtime:
         owner = self.handles.get(Kind.CONTEXT, stream.context_handle)
         if owner is not None:
             owner.streams.discard(handle)
+        self.reports.drop_stream(stream)
         stream.close()
+
+    def stream_device(self, stream: Stream) -> int:
+        """The device of a live stream (its context's)."""
+        ctx = self.handles.get(Kind.CONTEXT, stream.context_handle)
+        if ctx is None:
+            raise AclFail(E.ACL_ERROR_RT_INVALID_HANDLE, f"{stream.handle:#x} is not a live stream")
+        return ctx.device_id
+
+    def synchronize_stream(self, handle: int) -> int:
+        stream = self.stream(handle)
+        check_no_deadlock(self.reports, [stream], "acl.rt.synchronize_stream")
+        return stream.synchronize()
 
     def synchronize_device(self) -> int:
         ctx = self.current_context()
-        streams = [self.handles.get(Kind.STREAM, h) for c in self._contexts()
-                   if c.device_id == ctx.device_id for h in list(c.streams)]
-        streams += [c.default_stream for c in self._contexts()
-                    if c.device_id == ctx.device_id and c.default_stream is not None]
-        codes = [s.synchronize() for s in streams if s is not None]
+        found = [self.handles.get(Kind.STREAM, h) for c in self._contexts()
+                 if c.device_id == ctx.device_id for h in list(c.streams)]
+        found += [c.default_stream for c in self._contexts()
+                  if c.device_id == ctx.device_id and c.default_stream is not None]
+        streams = [s for s in found if s is not None]
+        check_no_deadlock(self.reports, streams, "acl.rt.synchronize_device")
+        codes = [s.synchronize() for s in streams]
         return next((code for code in codes if code), 0)
 
     # -- device memory -----------------------------------------------------------------------
@@ -318,5 +340,7 @@ class Runtime:
         counts["host_allocations"] = self.host.count()
         counts["data_buffers"] = len(self.handles.live(Kind.DATA_BUFFER))
         counts["datasets"] = len(self.handles.live(Kind.DATASET))
+        counts["report_subscriptions"] = self.reports.count()
+        counts["util_threads"] = self.threads.count()
         counts |= {name: count() for name, count in self.counters.items()}
         return counts

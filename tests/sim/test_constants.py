@@ -8,6 +8,7 @@ from pytest_acl import constants
 from pytest_acl.constants import (
     ACL_ERROR_NONE,
     AclError,
+    CallbackBlockType,
     MdlConfigAttr,
     MdlExecConfigAttr,
     MdlLoadType,
@@ -81,6 +82,9 @@ RT_CODES = [
     (507900, "ACL_ERROR_RT_AICPU_INTERNAL_ERROR"),
     # Not in §3's list but in rt_error_codes.h: what resetting a never-set device returns.
     (507007, "ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"),
+    # Not in §3's list but in rt_error_codes.h: the callback path's codes (errcode_manage.cc).
+    (107011, "ACL_ERROR_RT_STREAM_SUBSCRIBE"), (107012, "ACL_ERROR_RT_THREAD_SUBSCRIBE"),
+    (107015, "ACL_ERROR_RT_STREAM_NO_CB_REG"), (507012, "ACL_ERROR_RT_REPORT_TIMEOUT"),
 ]
 GE_CODES = [
     (145000, "ACL_ERROR_GE_PARAM_INVALID"), (145001, "ACL_ERROR_GE_EXEC_NOT_INIT"),
@@ -149,6 +153,7 @@ ENUMS = {
         "ACL_MEMCPY_DEFAULT": 4, "ACL_MEMCPY_HOST_TO_BUF_TO_DEVICE": 5,
         "ACL_MEMCPY_INNER_DEVICE_TO_DEVICE": 6, "ACL_MEMCPY_INTER_DEVICE_TO_DEVICE": 7},
     RunMode: {"ACL_DEVICE": 0, "ACL_HOST": 1},
+    CallbackBlockType: {"ACL_CALLBACK_NO_BLOCK": 0, "ACL_CALLBACK_BLOCK": 1},  # acl_rt.h
     MemAttr: {
         "ACL_DDR_MEM": 0, "ACL_HBM_MEM": 1, "ACL_DDR_MEM_HUGE": 2, "ACL_DDR_MEM_NORMAL": 3,
         "ACL_HBM_MEM_HUGE": 4, "ACL_HBM_MEM_NORMAL": 5, "ACL_DDR_MEM_P2P_HUGE": 6,
