@@ -38,6 +38,7 @@ class Expect:
         """The aclError ``seen`` must be ``expected`` under ``clause`` — a code that differs
         between CANN releases is the one of the backend's release; when that release is
         unknown, any of them is taken."""
+        __tracebackhide__ = True
         self._known(clause)
         if isinstance(expected, ByRelease):
             from pytest_acl.state import get_state
@@ -53,8 +54,19 @@ class Expect:
             expected = chosen
         self.value(seen, expected, clause, show=describe)
 
+    def refusal(self, seen: int, code: int | ByRelease, refused: str, code_clause: str) -> None:
+        """A call the documents say is refused: accepting it (``ACL_SUCCESS``) breaks the
+        ``refused`` clause (a must: the test fails); the exact ``code`` is the
+        ``code_clause``'s (observed: drift)."""
+        __tracebackhide__ = True
+        self._known(refused)
+        if seen == 0:
+            self._differs("the call was accepted (ACL_SUCCESS); it must be refused", refused)
+        self.code(seen, code, code_clause)
+
     def value(self, seen: object, expected: object, clause: str, show=repr) -> None:
         """``seen`` must equal ``expected`` under ``clause`` (observed: drift, must: failure)."""
+        __tracebackhide__ = True
         self._known(clause)
         if seen == expected:
             return
@@ -74,6 +86,7 @@ class Expect:
             raise AssertionError(f"unknown clause {clause!r}")
 
     def _differs(self, what: str, clause: str) -> None:
+        __tracebackhide__ = True
         message = f"{clause}: {what} — {self.clauses[clause].text}"
         if self.clauses[clause].level == "must":
             raise AssertionError(message)

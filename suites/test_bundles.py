@@ -106,8 +106,10 @@ def test_same_index_twice_gives_two_ids(acl, acl_device, acl_models, acl_expect,
         bundle.release()
 
 
-@pytest.mark.acl_clause("bundle.unknown_bundle_refused", "bundle.foreign_model_refused",
-                        "bundle.get_model_id_in_init_mode_not_supported")
+@pytest.mark.acl_clause("bundle.unknown_bundle_refused", "bundle.unknown_bundle_code",
+                        "bundle.foreign_model_refused", "bundle.foreign_model_code",
+                        "bundle.get_model_id_in_init_mode_not_supported",
+                        "bundle.get_model_id_in_init_mode_code")
 @pytest.mark.acl_requires("mdl.bundle_init_from_file", "mdl.bundle_load_model",
                           "mdl.bundle_unload_model", "mdl.bundle_load_from_file")
 def test_unknown_bundles_foreign_graphs_and_init_mode_lookups(acl, acl_device, acl_models,
@@ -119,19 +121,20 @@ def test_unknown_bundles_foreign_graphs_and_init_mode_lookups(acl, acl_device, a
     try:
         unknown = max(loaded, one, two) + 1000
         num, ret = acl.mdl.bundle_get_model_num(unknown)
-        refused(ret, "bundle_get_model_num of an unknown bundle")
-        acl_expect.code(ret, ACL_ERROR_INVALID_BUNDLE_MODEL_ID, "bundle.unknown_bundle_refused")
-        acl_expect.code(acl.mdl.bundle_unload(unknown), ACL_ERROR_INVALID_BUNDLE_MODEL_ID,
-                        "bundle.unknown_bundle_refused")
+        acl_expect.refusal(ret, ACL_ERROR_INVALID_BUNDLE_MODEL_ID,
+                           "bundle.unknown_bundle_refused", "bundle.unknown_bundle_code")
+        acl_expect.refusal(acl.mdl.bundle_unload(unknown), ACL_ERROR_INVALID_BUNDLE_MODEL_ID,
+                           "bundle.unknown_bundle_refused", "bundle.unknown_bundle_code")
         graph, _ = acl.mdl.bundle_load_model(one, 0)
-        acl_expect.code(acl.mdl.bundle_unload_model(two, graph), ACL_ERROR_INVALID_PARAM,
-                        "bundle.foreign_model_refused")
+        acl_expect.refusal(acl.mdl.bundle_unload_model(two, graph), ACL_ERROR_INVALID_PARAM,
+                           "bundle.foreign_model_refused", "bundle.foreign_model_code")
         inner, _ = acl.mdl.bundle_get_model_id(loaded, 0)
-        acl_expect.code(acl.mdl.unload(inner), ACL_ERROR_INVALID_PARAM,
-                        "bundle.foreign_model_refused")
+        acl_expect.refusal(acl.mdl.unload(inner), ACL_ERROR_INVALID_PARAM,
+                           "bundle.foreign_model_refused", "bundle.foreign_model_code")
         _, ret = acl.mdl.bundle_get_model_id(one, 0)
-        acl_expect.code(ret, ACL_ERROR_API_NOT_SUPPORT,
-                        "bundle.get_model_id_in_init_mode_not_supported")
+        acl_expect.refusal(ret, ACL_ERROR_API_NOT_SUPPORT,
+                           "bundle.get_model_id_in_init_mode_not_supported",
+                           "bundle.get_model_id_in_init_mode_code")
     finally:
         for bundle_id in (loaded, one, two):
             acl.mdl.bundle_unload(bundle_id)

@@ -8,7 +8,7 @@ import pytest
 from pytest_acl.constants import ACL_ERROR_INVALID_PARAM
 from pytest_acl.constants import MdlConfigAttr as A
 from pytest_acl.constants import MdlLoadType as T
-from pytest_acl.oracles import execute_and_compare, refused
+from pytest_acl.oracles import execute_and_compare
 
 pytestmark = pytest.mark.acl_requires("mdl.create_config_handle", "mdl.set_config_opt",
                                       "mdl.load_with_config")
@@ -35,22 +35,26 @@ def handle(acl, acl_device):
     acl.mdl.destroy_config_handle(value)
 
 
-@pytest.mark.acl_clause("config.missing_required_attribute_refused")
+@pytest.mark.acl_clause("config.missing_required_attribute_refused",
+                        "config.missing_required_attribute_code")
 @pytest.mark.parametrize("case", sorted(MISSING))
 def test_missing_required_attributes(acl, handle, acl_expect, case):
     for attr, value in MISSING[case]:
         assert acl.mdl.set_config_opt(handle, int(attr), int(value)) == 0
     model_id, ret = acl.mdl.load_with_config(handle)
-    refused(ret, f"load_with_config with {case}")
-    acl_expect.code(ret, ACL_ERROR_INVALID_PARAM, "config.missing_required_attribute_refused")
+    acl_expect.refusal(ret, ACL_ERROR_INVALID_PARAM, "config.missing_required_attribute_refused",
+                       "config.missing_required_attribute_code")
+    assert model_id == 0, f"load_with_config with {case} returned model id {model_id}"
 
 
-@pytest.mark.acl_clause("config.invalid_attribute_or_value_refused")
+@pytest.mark.acl_clause("config.invalid_attribute_or_value_refused",
+                        "config.invalid_attribute_or_value_code")
 @pytest.mark.parametrize("case", sorted(INVALID))
 def test_invalid_attributes_and_values(acl, handle, acl_expect, case):
     attr, value = INVALID[case]
     ret = acl.mdl.set_config_opt(handle, int(attr), value)
-    acl_expect.code(ret, ACL_ERROR_INVALID_PARAM, "config.invalid_attribute_or_value_refused")
+    acl_expect.refusal(ret, ACL_ERROR_INVALID_PARAM, "config.invalid_attribute_or_value_refused",
+                       "config.invalid_attribute_or_value_code")
 
 
 @pytest.mark.acl_clause("config.handle_destroyable_after_load", "config.each_load_type_loads")
