@@ -56,6 +56,25 @@ def test_model_with_mem_sample_runs_and_matches_the_reference(built_catalog, nam
                               f"{entry['weight_size']} bytes, verified")
 
 
+def test_async_callbacks_sample_reads_outputs_in_callbacks(built_catalog):
+    """execute_async on a stream with a callback after each execution, run by a callback thread
+    that loops on process_report: every callback read its execution's outputs on that thread,
+    and they match the reference."""
+    directory, manifest = built_catalog
+    entry = manifest["models"]["mlp"]
+    result = run_sim(EXAMPLES / "async_callbacks.py", str(directory / entry["file"]),
+                     str(directory / entry["reference"]))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    names = [o["name"] for o in entry["outputs"]]
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        f"execution {i}" for i in range(3) for _ in names]
+    assert [line.split()[3] for line in lines[:-1]] == names * 3
+    assert all("read in its callback matches the reference" in line for line in lines[:-1])
+    assert lines[-1].endswith("3 asynchronous executions, each read in a callback on the "
+                              "callback thread, verified")
+
+
 @pytest.mark.parametrize(("flag", "seen"), [([], "9.1.0"), (["--cann", "8.5"], "8.5.0")])
 def test_run_sim_follows_the_cann_release_it_is_given(tmp_path, flag, seen):
     program = tmp_path / "which.py"

@@ -678,9 +678,6 @@ def test_bundle_init_load_and_unload_model_checks(acl, cann, model):
 
 NOT_YET: dict[str, str] = {
     # Rows the simulator does not follow yet, each with why (the note of issue 11).
-    "acl.util.start_thread(fn, args) / stop_thread(tid)": "the callback path is issue 14's",
-    "acl.rt.subscribe_report, unsubscribe_report, process_report, launch_callback":
-        "the callback path is issue 14's",
     "CANN 9 bundle family": "deliberately exposed under pyACL-style names (README), so the "
                             "suite can test the C API's 9.0 family through one API shape",
 }

@@ -1,19 +1,30 @@
 """The pyACL binding as cann-behaviour.md §9 describes it, one test per row.
 
 Sources (PYACL, hicann/runtime 134e2edb): python/pyACL/mdl/mdl_wrap.cpp, py_init_acl.cpp,
-util/numpy_convert.cpp.
+util/numpy_convert.cpp, util/thread.cpp, rt/rt_synchronize.cpp (tests/sim/test_callbacks.py
+holds the callback path case by case).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 import warnings
 from contextlib import nullcontext
 
 import numpy as np
 import pytest
 
-from pytest_acl.constants import ACL_MDL_PATH_PTR
+from pytest_acl.constants import (
+    ACL_CALLBACK_BLOCK,
+    ACL_ERROR_RT_REPORT_TIMEOUT,
+    ACL_ERROR_RT_STREAM_NO_CB_REG,
+    ACL_ERROR_RT_THREAD_SUBSCRIBE,
+    ACL_MDL_PATH_PTR,
+)
+from pytest_acl.modelio import ModelIO
+from pytest_acl.models.manifest import ModelEntry
 
 
 def message(text: str) -> str:
@@ -124,3 +135,69 @@ def test_return_tuples_out_parameters_and_parsing(sim_acl, tmp_path):
         sim_acl.mdl.load_from_mem(np.int64(1), 2)  # "k" takes no NumPy integer
     with pytest.raises(TypeError, match="args parse failed!"):
         sim_acl.mdl.load_from_file("a\0b")  # "s": no embedded NUL
+
+
+def test_start_thread_and_stop_thread_are_oo_and_k(sim):
+    """cann-behaviour.md §9: acl.util.start_thread(fn, args) / stop_thread(tid) — "OO" →
+    (tid, ret), "K" → ret; the tid is the new thread's pthread id, the one subscribe_report
+    takes, and stop_thread waits for fn to end."""
+    seen, gate = [], threading.Event()
+
+    def fn(args):
+        gate.wait(10)
+        seen.append((args, threading.get_ident()))
+
+    tid, ret = sim.acl.util.start_thread(fn, ["args", 1])
+    assert ret == 0 and type(tid) is int
+    gate.set()
+    assert sim.acl.util.stop_thread(tid) == 0
+    assert seen == [(["args", 1], tid)]
+    with pytest.raises(TypeError, match=message("acl.util.stop_thread args parse failed")):
+        sim.acl.util.stop_thread("1")
+    with pytest.raises(TypeError, match=message("parameter must be callable")):
+        sim.acl.util.start_thread(None, [])
+
+
+def test_the_completion_callback_path_for_execute_async(sim_acl, built_catalog):
+    """cann-behaviour.md §9: acl.rt.subscribe_report, unsubscribe_report, process_report,
+    launch_callback — a program that reads execute_async's outputs in a callback runs
+    unchanged: the callback runs on the subscribed thread once the stream has executed the
+    model, and a blocking one holds synchronize_stream until it has run."""
+    directory, manifest = built_catalog
+    entry = ModelEntry(directory, manifest["models"]["mlp"])
+    acl = sim_acl
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    stream, _ = acl.rt.create_stream()
+    context, _ = acl.rt.get_context()
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    assert acl.rt.launch_callback(print, None, ACL_CALLBACK_BLOCK,
+                                  stream) == ACL_ERROR_RT_STREAM_NO_CB_REG
+    running, codes, outputs = [True], [], []
+
+    def callback_thread(args):
+        acl.rt.set_context(args[0])
+        while running[0]:
+            codes.append(acl.rt.process_report(args[1]))
+
+    tid, ret = acl.util.start_thread(callback_thread, [context, 20])
+    assert ret == 0
+    assert acl.rt.subscribe_report(tid, stream) == 0
+    assert acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream) == 0
+    assert acl.rt.launch_callback(
+        lambda data: outputs.append((data.outputs()["y"], threading.get_ident())), io,
+        ACL_CALLBACK_BLOCK, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0
+    assert len(outputs) == 1 and outputs[0][1] == tid
+    np.testing.assert_allclose(outputs[0][0], entry.outputs()["y"], rtol=1e-4, atol=1e-5)
+    assert acl.rt.unsubscribe_report(tid, stream) == 0
+    running[0] = False
+    deadline = time.monotonic() + 10
+    while any(t.ident == tid for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert acl.util.stop_thread(tid) == 0
+    assert 0 in codes
+    assert set(codes) <= {0, ACL_ERROR_RT_REPORT_TIMEOUT, ACL_ERROR_RT_THREAD_SUBSCRIBE}
+    io.release()
+    assert acl.mdl.unload(model_id) == 0
+    assert acl.rt.destroy_stream(stream) == 0

@@ -310,7 +310,8 @@ class TestRelease:
         assert acl.finalize() == 0
         assert sim.live_counts() == {
             "device0.bytes_in_use": 0, "device1.bytes_in_use": 0, "contexts": 0, "streams": 0,
-            "host_allocations": 0, "data_buffers": 1, "datasets": 0, "models": 0, "bundles": 0}
+            "host_allocations": 0, "data_buffers": 1, "datasets": 0, "report_subscriptions": 0,
+            "util_threads": 0, "models": 0, "bundles": 0}
         acl.init()
         acl.rt.set_device(0)
         assert acl.rt.get_mem_info(ACL_HBM_MEM) == (GiB, GiB, 0)

@@ -34,7 +34,8 @@ EXPECTED = {
                "create_stream", "destroy_stream", "synchronize_stream", "synchronize_device",
                "malloc", "malloc_align32", "malloc_cached", "free", "malloc_host", "free_host",
                "memcpy", "memcpy_async", "memset", "get_mem_info",
-               "device_get_stream_priority_range"},
+               "device_get_stream_priority_range",
+               "subscribe_report", "unsubscribe_report", "process_report", "launch_callback"},
     "acl.mdl": {"create_dataset", "destroy_dataset", "add_dataset_buffer",
                 "get_dataset_num_buffers", "get_dataset_buffer", "set_dataset_tensor_desc",
                 "get_dataset_tensor_desc",
@@ -57,7 +58,7 @@ EXPECTED = {
                 "bundle_init_from_mem", "bundle_load_model", "bundle_load_model_with_mem",
                 "bundle_load_model_with_config", "bundle_unload_model"},
     "acl.util": {"bytes_to_ptr", "ptr_to_bytes", "numpy_to_ptr", "numpy_contiguous_to_ptr",
-                 "ptr_to_numpy"},
+                 "ptr_to_numpy", "start_thread", "stop_thread"},
 }
 
 

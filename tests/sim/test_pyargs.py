@@ -69,9 +69,12 @@ def test_every_function_names_itself_in_its_parse_error(sim):
             continue
         bang = module_name == "acl.mdl" and name not in MDL_PARSE_FAILED_WITHOUT_BANG
         suffix = "!" if bang else ""
+        expected = f"{name} args parse failed{suffix}"
+        if name == "acl.util.start_thread":  # util/thread.cpp only logs its message: CPython's
+            expected = "function takes exactly 2 arguments (8 given)"
         with pytest.raises(TypeError) as info:
             function(*range(8))
-        assert str(info.value) == f"{name} args parse failed{suffix}"
+        assert str(info.value) == expected
         checked += 1
     assert checked >= 35
 
