@@ -183,7 +183,8 @@ OPTIONS = (
                "pyacl (CANN's Python acl module) or capi (ctypes on libascendcl.so)",
                "sim", parse_backend, "{sim,pyacl,capi}"),
     OptionSpec("devices", "Device ids to run on, e.g. 0,1 or 0-3; under pytest-xdist each "
-               "worker is pinned to one of them, round robin", "0", parse_devices, "IDS"),
+               "worker is pinned to one of them, round robin (default: the simulator's last "
+               "device, else 0)", "0", parse_devices, "IDS"),
     OptionSpec("model-dir", "Fixture-model catalog built earlier by 'pytest-acl models "
                "build' (required on NPU backends); without it the simulator builds one into "
                "the pytest cache", "", parse_model_dir, "DIR"),
@@ -282,4 +283,22 @@ def resolve(config: pytest.Config) -> dict[str, Resolved]:
     if timeout.value is None:
         level = settings["level"].value
         settings["timeout"] = Resolved(LEVEL_TIMEOUTS[level], f"default for level {level}")
+    count = _known_device_count(settings["backend"].value)
+    if settings["devices"].source == "default" and count and count > 1:
+        # Not device 0: a load or allocation that ignores the current device shows only
+        # on another one.
+        settings["devices"] = Resolved((count - 1,), f"default: the last of {count} devices")
     return settings
+
+
+def _known_device_count(backend: str) -> int | None:
+    """The backend's device count when it is known without starting the runtime: the
+    simulator's configuration (PYTEST_ACL_SIM_DEVICES); None elsewhere."""
+    if backend != "sim":
+        return None
+    from pytest_acl.sim.config import SimConfig, SimConfigError
+
+    try:
+        return SimConfig.from_env().device_count
+    except SimConfigError:
+        return None  # the backend reports it when it is loaded

@@ -118,7 +118,7 @@ def test_guarded_teardown_warns_instead_of_raising(pytester):
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1, warnings=2)
     result.stdout.fnmatch_lines([
-        "*PytestWarning: pytest-acl teardown: acl.rt.reset_device(0) returned *",
+        "*PytestWarning: pytest-acl teardown: acl.rt.reset_device(1) returned *",
         "*PytestWarning: pytest-acl teardown: acl.finalize() returned 100037 "
         "(ACL_ERROR_REPEAT_FINALIZE)",
     ])
@@ -374,10 +374,10 @@ def test_leak_check_without_acl_fixtures_sets_up_the_device(pytester):
         @pytest.mark.acl_leak_check
         def test_leaks_through_the_module():
             acl = default_simulator().acl
-            ptr, ret = acl.rt.malloc(100, 0)
+            ptr, ret = acl.rt.malloc(100, 0)  # on the session's device (the last: 1)
             assert ret == 0
     """)
     result = pytester.runpytest(*INNER)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["  device0.bytes_in_use: 0 → * (+*)"])
+    result.stdout.fnmatch_lines(["  device1.bytes_in_use: 0 → * (+*)"])

@@ -60,17 +60,21 @@ def test_parse_backend_refuses(text):
 
 # -- good values, and where they came from ----------------------------------------------------
 
-def test_defaults_are_sim_and_device_0(pytester):
+def test_defaults_are_sim_and_the_last_device(pytester, monkeypatch):
+    """Not device 0 when there are more: a call that ignores the current device shows."""
     pytester.makepyfile(DEVICE_PROBE)
     result = pytester.runpytest(*INNER, "-s")
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "acl: backend sim (from default): pytest-acl simulator * (ACL interface *)",
-        "acl: devices 0 (from default); SoC Ascend910B1",
+        "acl: devices 1 (from default: the last of 2 devices); SoC Ascend910B1",
         "acl: simulator has 2 devices with 64 GiB HBM each (PYTEST_ACL_SIM_DEVICES, *)",
-        "*probe device 0",
+        "*probe device 1",
     ])
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEVICES", "1")
+    single = pytester.runpytest_subprocess(*INNER, "-s")
+    single.stdout.fnmatch_lines(["acl: devices 0 (from default); *", "*probe device 0"])
 
 
 @pytest.mark.parametrize(("devices", "shown"), [("1", "1"), ("1-1", "1"), ("1,0", "1,0")])
@@ -114,7 +118,7 @@ def test_blank_env_is_ignored(pytester, monkeypatch):
     result = pytester.runpytest(*INNER, "-s")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["acl: backend sim (from default)*",
-                                 "acl: devices 0 (from default)*", "*probe device 0"])
+                                 "acl: devices 1 (from default: *)*", "*probe device 1"])
 
 
 @pytest.mark.parametrize(("maker", "section", "name"), [

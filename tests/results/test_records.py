@@ -102,7 +102,7 @@ def test_every_outcome_of_the_taxonomy(suite):
                         "test_axes[sync-mlp]": "pass", "test_axes[sync-conv]": "pass"}
     by_name = {r["nodeid"].split("::")[1]: r for r in tests}
     assert by_name["test_pass"]["clauses"] == ["demo.must"]
-    assert by_name["test_pass"]["device"] == 0 and by_name["test_pass"]["worker"] == "main"
+    assert by_name["test_pass"]["device"] == 1 and by_name["test_pass"]["worker"] == "main"
     assert by_name["test_axes[sync-conv]"]["axes"] == {"model": "conv", "mode": "sync"}
     assert "expected 145000" in by_name["test_drift"]["message"]
     assert "setup broke" in by_name["test_error"]["message"]
