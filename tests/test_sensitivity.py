@@ -47,6 +47,7 @@ KILLED_BY = {
     "desc_wrong_output_size": "test_load_variants.py",
     "outputs_perturbed": "test_bundles.py",
     "bundle_unload_keeps_models": "test_bundles.py",
+    "load_ignores_current_device": "test_query_size.py",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 

@@ -47,6 +47,8 @@ DEFECTS = {
                                  "already queued on its stream",
     "desc_wrong_output_size": "get_output_size_by_index reports 4 bytes more than the output",
     "outputs_perturbed": "execution adds 1e-3 to every output value",
+    "load_ignores_current_device": "a load takes its system-managed work and weight memory "
+                                   "from device 0, whatever the current device",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

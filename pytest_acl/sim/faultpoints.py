@@ -69,6 +69,10 @@ class FaultPoints:
             work_ptr = 0
         return work_ptr, weight_ptr
 
+    def model_memory_device(self, device_id: int) -> int:
+        """The device whose memory a load's system-managed parts come from."""
+        return 0 if self._on("load_ignores_current_device") else device_id
+
     def checks_weight_size(self) -> bool:
         return not self._on("weight_size_check_skipped")
 

@@ -136,6 +136,7 @@ class ModelManager:
     def system_region(self, device_id: int, size: int, what: str) -> Region:
         if size == 0:
             return Region()
+        device_id = self._rt.faults.model_memory_device(device_id)
         try:
             return Region(self._rt.devices[device_id].heap.allocate(size), size, owned=True)
         except OutOfMemory as exc:

@@ -179,6 +179,13 @@ def bundle_unload_keeps_models(acl, models):
     return acl.__simulator__.live_counts()["models"]
 
 
+def load_ignores_current_device(acl, models):
+    """Device 1's memory in use after a system-managed load there."""
+    assert acl.rt.set_device(1) == 0
+    acl.mdl.load_from_file(_path(models, "mlp"))
+    return _used(acl)
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
