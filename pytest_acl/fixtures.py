@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_acl.cleanup import CALL_FAILED
+
 if TYPE_CHECKING:
     from pytest_acl.backends import Backend
     from pytest_acl.buffers import DeviceBuffer, HostBuffer
@@ -241,6 +243,12 @@ def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
     stop = start_log(backend.module)
     yield
     log = stop()
+    if log is not None and request.node.stash.get(CALL_FAILED, False):
+        # released before the leak check (_acl_markers tears down after this fixture): the
+        # failure is reported once, and the next test starts clean
+        released = log.ledger.release(backend.module)
+        if released:
+            request.node.user_properties.append(("acl.released_after_failure", released))
     if log is not None:
         if log.codes:
             request.node.user_properties.append(("acl.codes", log.codes))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_acl import activation, markers, options
+from pytest_acl.cleanup import CALL_FAILED
 from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
     _acl_call_log,
     _acl_device_session,
@@ -108,6 +109,15 @@ def _add_session_fixtures(item: pytest.Item) -> None:
     own = getattr(getattr(item, "_fixtureinfo", None), "argnames", ())
     at = min((names.index(name) for name in own if name in names), default=len(names))
     names[at:at] = [name for name in SESSION_FIXTURES if name not in names]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call" and activation.is_active(item.config):
+        item.stash[CALL_FAILED] = report.failed  # the cleanup then releases what it held
+    return report
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -16,6 +16,7 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pytest_acl.cleanup import TRACKED, Ledger
 from pytest_acl.constants import error_name
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class CallLog:
     def __init__(self) -> None:
         self.codes: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
+        self.ledger = Ledger()  # what the test holds, released if it fails (cleanup.py)
         self._lock = threading.Lock()
 
     def add(self, function: str, ret: int | None, seconds: float, family: str | None) -> None:
@@ -61,6 +63,18 @@ def _in_flight(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> 
         flight.call_started(function)
         result = call(*args)
         flight.call_returned()
+        return result
+
+    return noted
+
+
+def _ledgered(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call``, noted in the current log's ledger (a top-level ``acl.*`` function)."""
+
+    def noted(*args: Any) -> Any:
+        result = call(*args)
+        if owner.log is not None:
+            owner.log.ledger.note(function, args, result)
         return result
 
     return noted
@@ -108,12 +122,16 @@ class _Namespace(types.ModuleType):
         if not self._codes:
             return call
 
+        tracked = function in TRACKED
+
         def recorded(*args: Any) -> Any:
             start = time.perf_counter()
             result = call(*args)
             log = owner.log
             if log is not None:
                 log.add(function, _ret_of(name, result), time.perf_counter() - start, family)
+                if tracked:
+                    log.ledger.note(function, args, result)
             return result
 
         return recorded
@@ -135,7 +153,8 @@ class RecordingAcl(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._module, name)
         if callable(value) and not isinstance(value, types.ModuleType):
-            return _in_flight(self, f"acl.{name}", value)
+            call = _in_flight(self, f"acl.{name}", value)
+            return _ledgered(self, f"acl.{name}", call) if f"acl.{name}" in TRACKED else call
         return value
 
 

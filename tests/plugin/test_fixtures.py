@@ -381,3 +381,41 @@ def test_leak_check_without_acl_fixtures_sets_up_the_device(pytester):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["  device1.bytes_in_use: 0 → * (+*)"])
+
+
+# -- a failed test's leftovers ----------------------------------------------------------------
+
+LEFTOVERS = """
+import pytest
+
+held = {}
+
+@pytest.mark.acl_leak_check
+def test_fails_holding_everything(acl, acl_device, acl_models):
+    held["model"], _ = acl.mdl.load_from_file(str(acl_models["mlp"].path))
+    held["ptr"], _ = acl.rt.malloc(4096, 0)
+    held["stream"], _ = acl.rt.create_stream()
+    held["buffer"] = acl.create_data_buffer(held["ptr"], 4096)
+    held["dataset"] = acl.mdl.create_dataset()
+    assert False, "the test's own failure"
+
+@pytest.mark.acl_leak_check
+def test_next_starts_clean(acl, acl_device):
+    assert acl.mdl.unload(held["model"]) == 145003  # released by the cleanup
+
+@pytest.mark.acl_leak_check
+def test_passes_but_leaks(acl, acl_device):
+    acl.rt.malloc(4096, 0)
+"""
+
+
+def test_a_failed_test_is_reported_once_and_its_leftovers_released(pytester):
+    pytester.makepyfile(LEFTOVERS)
+    result = pytester.runpytest(*INNER, "-rA")
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    output = result.stdout.str()
+    assert "the test's own failure" in output
+    # the one error is the passing test's leak; the failed test's leftovers were released
+    result.stdout.fnmatch_lines(["ERROR *test_passes_but_leaks*"])
+    assert "ERROR test_a_failed_test_is_reported_once_and_its_leftovers_released.py::" \
+           "test_fails_holding_everything" not in output

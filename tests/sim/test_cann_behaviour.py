@@ -2,7 +2,8 @@
 
 Each test names its row as "§N 'case'" in its docstring; the catalog test at the end checks
 that every row of those tables is named by a test in tests/sim (§9: test_cann_binding.py).
-Rows that differ between releases run on every profile (``cann`` fixture).
+Rows that differ between releases, and rows of functions some releases lack, run on every
+profile (tests that take the ``cann`` fixture); the others on the default one.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ def cann(request) -> str:
 
 
 @pytest.fixture
-def acl(cann):
-    """A fresh simulator following ``cann``, initialised, device 0 set."""
+def acl(request):
+    """A fresh simulator, initialised, device 0 set: following each release for a test that
+    asks for ``cann`` (a row that differs between releases), else the default one."""
+    cann = request.getfixturevalue("cann") if "cann" in request.fixturenames else None
     module = Simulator(devices=1, hbm="1GiB", cann=cann).acl
     assert module.init() == 0 and module.rt.set_device(0) == 0
     yield module
