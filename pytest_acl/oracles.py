@@ -34,6 +34,9 @@ class Expect:
     clauses: dict[str, Clause]
     drifts: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:  # short: it shows in failure reports
+        return f"Expect({self.item.nodeid!r}, {len(self.clauses)} clauses)"
+
     def code(self, seen: int, expected: int | ByRelease, clause: str) -> None:
         """The aclError ``seen`` must be ``expected`` under ``clause`` — a code that differs
         between CANN releases is the one of the backend's release; when that release is

@@ -69,6 +69,9 @@ class ModelEntry:
     directory: Path
     data: dict[str, Any]
 
+    def __repr__(self) -> str:  # short: it shows in failure reports
+        return f"ModelEntry({self.name!r} in {str(self.directory)!r})"
+
     @property
     def name(self) -> str:
         return self.data["name"]

@@ -25,6 +25,10 @@ class ModelCatalog:
     directory: Path
     manifest: dict[str, Any]
 
+    def __repr__(self) -> str:  # short: it shows in failure reports
+        return (f"ModelCatalog({len(self.manifest['models'])} models, target "
+                f"{self.manifest.get('target')!r}, in {str(self.directory)!r})")
+
     @property
     def target(self) -> str:
         return self.manifest["target"]

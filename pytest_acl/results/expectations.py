@@ -40,6 +40,9 @@ class Expectation:
         target = self.match or f"clause {self.clause}"
         return f"line {self.line}: {target} ({self.reason})"
 
+    def __repr__(self) -> str:  # short: ``matched`` grows with every test it matches
+        return f"Expectation({self.describe()!r}, {len(self.matched)} matched)"
+
     def applies(self, nodeid: str, clauses: list[str], soc: str | None,
                 cann: str | None) -> bool:
         if self.match and not fnmatch.fnmatchcase(nodeid, self.match):
