@@ -180,6 +180,11 @@ def error_name(code: int) -> str:
         return f"UNKNOWN_ACL_ERROR_{code}"
 
 
+def is_error_code(value: int) -> bool:
+    """Whether ``value`` is an aclError code this project knows (0 included)."""
+    return not isinstance(value, bool) and value in _CODES
+
+
 def describe(code: int) -> str:
     """``"100000 (ACL_ERROR_INVALID_PARAM)"`` — the form used in messages and reports."""
     return f"{code} ({error_name(code)})"
@@ -634,3 +639,6 @@ ACL_FORMAT_NDC1HWC0 = Format.ACL_FORMAT_NDC1HWC0
 ACL_FRACTAL_Z_3D = Format.ACL_FRACTAL_Z_3D
 ACL_FORMAT_NC = Format.ACL_FORMAT_NC
 ACL_FORMAT_NCL = Format.ACL_FORMAT_NCL
+
+
+_CODES = frozenset(int(code) for code in AclError)

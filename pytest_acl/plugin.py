@@ -120,6 +120,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     return report
 
 
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object,
+                              right: object) -> list[str] | None:
+    """``assert ret == 0`` names the aclError it got — ``145003 (ACL_ERROR_GE_EXEC_MODEL_ID_
+    INVALID) == 0 (ACL_SUCCESS)`` — when both sides are aclError codes, not both 0."""
+    if op not in ("==", "!=") or not activation.is_active(config):
+        return None
+    if not (isinstance(left, int) and isinstance(right, int)) or not (left or right):
+        return None
+    from pytest_acl.constants import describe, is_error_code
+
+    if not (is_error_code(left) and is_error_code(right)):
+        return None
+    return [f"{describe(int(left))} {op} {describe(int(right))}"]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if not activation.is_active(item.config):
         return

@@ -27,3 +27,18 @@ def test_acl_expect_and_expectations():
     entry = Expectation(3, "known bug", datetime.date(2030, 1, 1), match="*test_y*",
                         matched=[f"suites/test_{i}.py::t" for i in range(500)])
     assert repr(entry) == "Expectation('line 3: *test_y* (known bug)', 500 matched)"
+
+
+def test_a_failed_comparison_of_codes_names_them(pytester):
+    pytester.makepyfile("""
+        def test_unload(acl, acl_device):
+            assert acl.mdl.unload(4242) == 0
+
+        def test_sizes(acl, acl_device):
+            assert 3 == 4  # not codes: pytest's own message
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "E       assert 145003 (ACL_ERROR_GE_EXEC_MODEL_ID_INVALID) == 0 (ACL_SUCCESS)"])
+    assert "(ACL_" not in "".join(line for line in result.stdout.lines if "3 == 4" in line)
