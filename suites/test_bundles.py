@@ -33,7 +33,8 @@ QUERY_APIS = ("mdl.bundle_create_query_info", "mdl.bundle_query_info_from_file",
 
 def _param(variant, ownership=None):
     clauses = ["bundle.graphs_share_variables", "bundle.graph_count_matches_file",
-               "bundle.unload_releases_everything", "load.outputs_match_reference"]
+               "bundle.unload_releases_everything", "bundle.unloaded_ids_refused",
+               "load.outputs_match_reference"]
     if variant.family == "bundle_init":
         clauses += ["bundle.bundle_id_from_init"]
     if variant.with_mem:
@@ -57,6 +58,7 @@ def test_every_graph_loads_and_runs_the_weight_update_flow(acl, acl_device, acl_
     before = device_used(acl)
     bundle, ret = open_bundle(variant, acl, entry, user_variables=ownership.work == USER)
     assert ret == 0 and bundle.bundle_id != 0
+    graphs = []
     try:
         count = len(read_bundle(entry.path.read_bytes()).models)
         if variant.family == "bundle_load":
@@ -64,10 +66,25 @@ def test_every_graph_loads_and_runs_the_weight_update_flow(acl, acl_device, acl_
         for index in range(count):  # var_init writes the variable, infer reads it, ...
             model_id, ret = load_bundle_graph(variant, bundle, entry, index, ownership)
             assert ret == 0 and model_id != 0
+            graphs.append(model_id)
             execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index))
     finally:
         bundle.release()
     assert device_used(acl) == before
+    assert_released(acl, bundle.bundle_id, graphs)
+
+
+def assert_released(acl, bundle_id: int, graphs: list[int]) -> None:
+    """The bundle and its graphs are gone as far as the API can tell, on any backend."""
+    __tracebackhide__ = True
+    refused(acl.mdl.bundle_get_model_num(bundle_id)[-1], f"a query of unloaded bundle {bundle_id}")
+    desc = acl.mdl.create_desc()
+    try:
+        for model_id in graphs:
+            refused(acl.mdl.get_desc(desc, model_id),
+                    f"get_desc of graph {model_id} after its bundle was unloaded")
+    finally:
+        acl.mdl.destroy_desc(desc)
 
 
 @pytest.mark.acl_clause("bundle.index_range", "bundle.index_out_of_range_code")
