@@ -21,6 +21,10 @@ import numpy  # noqa: E402,F401  (imported here, never first inside an in-proces
 #                          run: numpy cannot be imported twice in one process)
 import pytest  # noqa: E402
 
+# Also imported here: an in-process pytester run drops the modules it imported first, so a
+# process-wide simulator made there would warn with a HazardWarning class that the next inner
+# session's "-W ignore::pytest_acl.sim.sanitizer.HazardWarning" no longer names.
+import pytest_acl.sim.sanitizer  # noqa: E402,F401
 from pytest_acl.sim import Simulator  # noqa: E402
 
 pytest_plugins = ["pytester"]

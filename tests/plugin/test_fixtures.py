@@ -409,9 +409,11 @@ def test_passes_but_leaks(acl, acl_device):
 """
 
 
-def test_a_failed_test_is_reported_once_and_its_leftovers_released(pytester):
+def test_a_failed_test_is_reported_once_and_its_leftovers_released(pytester, built_catalog):
     pytester.makepyfile(LEFTOVERS)
-    result = pytester.runpytest(*INNER, "-rA")
+    # the session's catalog: building one in here would import onnx inside the in-process
+    # session, and onnx cannot be imported a second time once pytester has dropped it
+    result = pytester.runpytest(*INNER, "-rA", "--acl-model-dir", str(built_catalog[0]))
     result.assert_outcomes(passed=2, failed=1, errors=1)
     output = result.stdout.str()
     assert "the test's own failure" in output
