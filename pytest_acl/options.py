@@ -198,7 +198,8 @@ OPTIONS = (
                lambda text: Path(text).expanduser() if text.strip() else None, "FILE"),
     OptionSpec("cann-version", "CANN version of the stack under test, for expectation "
                "ranges and the results header; default: read from the toolkit's "
-               "ascend_toolkit_install.info (the simulator reports 9.0.0)", "",
+               "ascend_toolkit_install.info (the simulator reports the release it follows, "
+               "PYTEST_ACL_SIM_CANN)", "",
                parse_cann_version, "VERSION"),
     OptionSpec("timeout", "Per-test time limit in seconds (setup, call and teardown); a test "
                "past it is ended with the stacks of its threads and recorded as a timeout; 0 "
