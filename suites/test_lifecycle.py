@@ -78,6 +78,35 @@ def test_execute_and_unload_from_another_context(acl, acl_device, acl_models, ac
         assert kinds.count("wrong_context") == 2, f"the sanitizer reported {kinds}"
 
 
+# Device memory left for a load, as parts of (weights, work): too little for the weights;
+# the weights fit and the work does not; all but a little of both.
+BUDGETS = {"half_the_weights": (0.5, 0), "weights_and_half_the_work": (1, 0.5),
+           "all_but_a_little": (1, 0.9)}
+
+
+@pytest.mark.acl_clause("memory.insufficient_device_memory_fails_cleanly")
+@pytest.mark.parametrize("model", ["mlp", "conv"])
+@pytest.mark.parametrize("budget", sorted(BUDGETS))
+def test_a_load_short_of_device_memory_anywhere_fails_cleanly(acl, acl_device, acl_models,
+                                                              model, budget):
+    """Wherever the memory runs out — before the weights, between weights and work — the
+    load is refused and leaves device memory as it was."""
+    entry = acl_models[model]
+    work, weight, _ = acl.mdl.query_size(str(entry.path))
+    of_weight, of_work = BUDGETS[budget]
+    left = int(weight * of_weight + work * of_work)
+    assert left < weight + work
+    free, _, _ = acl.rt.get_mem_info(ACL_HBM_MEM)
+    hog, ret = acl.rt.malloc(free - left, 0)
+    assert ret == 0
+    before = device_used(acl)
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    refused(ret, f"a load with {left} bytes of device memory left (it needs {weight} + {work})")
+    assert model_id == 0
+    assert device_used(acl) == before, "the refused load left device memory allocated"
+    assert acl.rt.free(hog) == 0
+
+
 @pytest.mark.acl_clause("memory.insufficient_device_memory_fails_cleanly")
 def test_load_without_enough_device_memory_fails_cleanly(acl, acl_device, acl_models):
     entry = acl_models["bigweights"]

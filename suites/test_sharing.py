@@ -126,8 +126,12 @@ def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_model
     weights = read_model(entry.path.read_bytes()).groups[0].find(PartitionType.WEIGHTS_DATA)
     assert device_bytes(acl, weight_ptr, weight) == bytes(weights.data), \
         "the shared weight buffer changed during the concurrent executions"
-    for model_id in ids:
+    for index, model_id in enumerate(ids):  # each unload leaves the buffer to the others
         assert acl.mdl.unload(model_id) == 0
+        for other in ids[index + 1:]:
+            execute_and_compare(acl, other, entry.inputs(), entry.outputs())
+    assert device_bytes(acl, weight_ptr, weight) == bytes(weights.data), \
+        "unloading a sharer changed the shared weight buffer"
     assert acl.rt.free(weight_ptr) == 0  # after every sharer unloaded
     assert acl_hazards.new() == []
 

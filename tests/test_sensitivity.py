@@ -48,6 +48,8 @@ KILLED_BY = {
     "outputs_perturbed": "test_bundles.py",
     "bundle_unload_keeps_models": "test_bundles.py",
     "load_ignores_current_device": "test_query_size.py",
+    "unload_frees_user_weights": "test_sharing.py",
+    "failed_load_keeps_weights": "test_lifecycle.py",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 

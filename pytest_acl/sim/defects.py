@@ -49,6 +49,10 @@ DEFECTS = {
     "outputs_perturbed": "execution adds 1e-3 to every output value",
     "load_ignores_current_device": "a load takes its system-managed work and weight memory "
                                    "from device 0, whatever the current device",
+    "unload_frees_user_weights": "unload frees a user-managed weight buffer as if it were the "
+                                 "model's own (another model sharing it then faults)",
+    "failed_load_keeps_weights": "a load that gets its weight memory but not its work memory "
+                                 "keeps the weight memory",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

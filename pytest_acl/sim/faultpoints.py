@@ -11,6 +11,7 @@ refuses a name that is not a defect — a misspelt name is an error, never a dea
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_acl.constants import AclError
@@ -93,6 +94,15 @@ class FaultPoints:
     def forgets_unload(self, unloaded_before: bool) -> bool:
         """Whether unloading an id unloaded before is taken as done (no 145003)."""
         return unloaded_before and self._on("unload_twice_succeeds")
+
+    def weight_memory_to_release(self, region: Any) -> Any:
+        """The weight region unload releases (the model's own is freed, a user's is not)."""
+        if self._on("unload_frees_user_weights") and region.ptr and not region.owned:
+            return replace(region, owned=True)
+        return region
+
+    def releases_weights_of_a_failed_load(self) -> bool:
+        return not self._on("failed_load_keeps_weights")
 
     def frees_work_on_unload(self) -> bool:
         return not self._on("unload_leaks_system_memory")

@@ -205,7 +205,8 @@ class ModelManager:
             else:
                 work = self.user_region(work_ptr, work_size, "work memory")
         except AclFail:
-            self.release(weight)
+            if faults.releases_weights_of_a_failed_load():
+                self.release(weight)
             raise
         try:
             self._copy_weights(om, weight)
@@ -298,7 +299,7 @@ class ModelManager:
                 self._unloaded.add(model_id)
             if self._rt.faults.frees_work_on_unload():
                 self.release(model.work)
-            self.release(model.weight)
+            self.release(self._rt.faults.weight_memory_to_release(model.weight))
 
     def live(self) -> list[LoadedModel]:
         with self._lock:

@@ -186,6 +186,25 @@ def load_ignores_current_device(acl, models):
     return _used(acl)
 
 
+def unload_frees_user_weights(acl, models):
+    """Whether the user's weight buffer is still live after the model using it unloads."""
+    entry = models("mlp")
+    ptr, _ = acl.rt.malloc(entry.weight_size, 0)
+    model_id, _ = acl.mdl.load_from_file_with_mem(str(entry.path), 0, 0, ptr, entry.weight_size)
+    acl.mdl.unload(model_id)
+    return acl.rt.free(ptr)
+
+
+def failed_load_keeps_weights(acl, models):
+    """Device memory in use after a load whose work memory did not fit."""
+    entry = models("mlp")
+    free, _, _ = acl.rt.get_mem_info(1)
+    hog, _ = acl.rt.malloc(free - entry.weight_size - entry.work_size // 2, 0)
+    before = _used(acl)
+    acl.mdl.load_from_file(str(entry.path))
+    return _used(acl) - before
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
