@@ -185,3 +185,56 @@ def test_async_pipeline_on_one_stream_runs_in_order(acl, acl_device, acl_stream,
         host_y.write(np.zeros_like(y))
     io.release()
     assert acl.mdl.unload(model_id) == 0
+
+
+@pytest.mark.acl_clause("sharing.serial_by_one_stream_for_async")
+def test_executions_in_flight_on_one_stream_run_in_order(acl, acl_device, acl_stream,
+                                                         acl_models, host_memory, acl_level):
+    """Several executions queued on one stream before any synchronisation, all through one
+    input and one output buffer, each with its own input copied in before it and its output
+    copied out after it: every copy-out sees its own execution's result only if the stream
+    ran copies and executions in the order they were queued."""
+    import numpy as np
+
+    from pytest_acl.constants import MemcpyKind
+    from pytest_acl.modelio import ModelIO
+
+    entry = acl_models["mlp"]
+    x, y = entry.inputs()["x"], entry.outputs()["y"]
+    count = 4 if acl_level == "quick" else 12
+    inputs = [(x * (index + 1)).astype(x.dtype) for index in range(count)]
+    reference, _ = acl.mdl.load_from_file(str(entry.path))  # a second instance, run sync
+    expected = []
+    for array in inputs:
+        sync_io = ModelIO.prepare(acl, reference, [array], [y.nbytes])
+        assert acl.mdl.execute(reference, sync_io.in_ds, sync_io.out_ds) == 0
+        expected.append(next(iter(sync_io.outputs().values())).copy())
+        sync_io.release()
+    assert acl.mdl.unload(reference) == 0
+    assert len({bytes(e.tobytes()) for e in expected}) == count  # distinct results
+
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    assert ret == 0
+    io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)], [y.nbytes])
+    in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))
+    out_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.out_ds, 0))
+    host_in = [host_memory(x.nbytes) for _ in range(count)]
+    host_out = [host_memory(y.nbytes) for _ in range(count)]
+    for buffer, array in zip(host_in, inputs, strict=True):
+        buffer.write(array)
+    for source, target in zip(host_in, host_out, strict=True):
+        queued = [
+            acl.rt.memcpy_async(in_ptr, x.nbytes, source.ptr, x.nbytes,
+                                MemcpyKind.ACL_MEMCPY_HOST_TO_DEVICE, acl_stream),
+            acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, acl_stream),
+            acl.rt.memcpy_async(target.ptr, y.nbytes, out_ptr, y.nbytes,
+                                MemcpyKind.ACL_MEMCPY_DEVICE_TO_HOST, acl_stream),
+        ]
+        assert queued == [0, 0, 0]
+    assert acl.rt.synchronize_stream(acl_stream) == 0
+    for index, (target, want) in enumerate(zip(host_out, expected, strict=True)):
+        got = np.frombuffer(target.read(), y.dtype).reshape(y.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5,
+                                   err_msg=f"execution {index} of {count} in flight")
+    io.release()
+    assert acl.mdl.unload(model_id) == 0

@@ -53,6 +53,8 @@ DEFECTS = {
                                  "model's own (another model sharing it then faults)",
     "failed_load_keeps_weights": "a load that gets its weight memory but not its work memory "
                                  "keeps the weight memory",
+    "async_reads_inputs_at_launch": "execute_async takes its inputs' bytes when it is called, "
+                                    "not when the stream reaches it",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

@@ -140,6 +140,10 @@ class FaultPoints:
                 values = np.frombuffer(view, dtype, count=len(view) // dtype.itemsize)
                 values += np.asarray(1e-3, values.dtype)
 
+    def reads_inputs_at_launch(self) -> bool:
+        """Whether execute_async captures its inputs when called (instead of when it runs)."""
+        return self._on("async_reads_inputs_at_launch")
+
     def async_task(self, run: Callable[[], None], shares_work: Callable[[], bool]
                    ) -> tuple[Callable[[], None], bool]:
         """(the task to queue, whether to run it now instead of in stream order)."""

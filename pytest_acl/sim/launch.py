@@ -217,8 +217,15 @@ class Launcher:
         token = self._rt.sanitizer.begin(model.model_id, model.work.ptr, model.work.size,
                                          actor)
 
+        early = [bytes(view) for buffer in inputs
+                 if (view := self.view(buffer.ptr, buffer.size)) is not None] \
+            if self._rt.faults.reads_inputs_at_launch() else None
+
         def run() -> None:
             try:
+                if early is not None:  # the defect: what the buffers held at the call
+                    for buffer, data in zip(inputs, early, strict=False):
+                        self.live_view(buffer.ptr, len(data), "input buffer")[:] = data
                 self.run(model, inputs, shapes, outputs, out_ds)
             finally:
                 self._rt.sanitizer.end(token)

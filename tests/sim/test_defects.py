@@ -205,6 +205,24 @@ def failed_load_keeps_weights(acl, models):
     return _used(acl) - before
 
 
+def async_reads_inputs_at_launch(acl, models):
+    """The output of an execute_async whose input is copied in, on its stream, just before."""
+    from pytest_acl.constants import MemcpyKind
+
+    entry = models("mlp")
+    x = entry.inputs()["x"]
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = ModelIO.prepare(acl, model_id, [np.zeros_like(x)])
+    stream, _ = acl.rt.create_stream()
+    in_ptr = acl.get_data_buffer_addr(acl.mdl.get_dataset_buffer(io.in_ds, 0))
+    data = np.ascontiguousarray(x).tobytes()
+    acl.rt.memcpy_async(in_ptr, x.nbytes, acl.util.bytes_to_ptr(data), x.nbytes,
+                        MemcpyKind.ACL_MEMCPY_HOST_TO_DEVICE, stream)
+    acl.mdl.execute_async(model_id, io.in_ds, io.out_ds, stream)
+    acl.rt.synchronize_stream(stream)
+    return next(iter(io.outputs().values())).tobytes()
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
