@@ -98,12 +98,14 @@ class Expect:
 
 def refused(ret: int, what: str) -> None:
     """A failure is any non-zero aclError (the documented return convention)."""
+    __tracebackhide__ = True
     assert ret != 0, f"{what} succeeded; it must be refused"
 
 
 def outputs_match(actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:
     import numpy as np
 
+    __tracebackhide__ = True
     assert list(actual) == list(expected), f"outputs {list(actual)} ≠ {list(expected)}"
     for name, reference in expected.items():
         np.testing.assert_allclose(actual[name], reference, rtol=RTOL, atol=ATOL,
@@ -111,6 +113,7 @@ def outputs_match(actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]
 
 
 def device_used(acl: ModuleType) -> int:
+    __tracebackhide__ = True
     free, total, ret = acl.rt.get_mem_info(MemAttr.ACL_HBM_MEM)
     assert ret == 0, f"acl.rt.get_mem_info returned {describe(ret)}"
     return total - free
@@ -126,6 +129,8 @@ def execute_and_compare(acl: ModuleType, model_id: int, inputs: dict[str, np.nda
     with the reference; all buffers are released afterwards."""
     from pytest_acl.modelio import ModelIO
 
+    __tracebackhide__ = True
+
     io = ModelIO.prepare(acl, model_id, list(inputs.values()),
                          [array.nbytes for array in expected.values()])
     try:
@@ -140,6 +145,38 @@ def execute_and_compare(acl: ModuleType, model_id: int, inputs: dict[str, np.nda
         outputs_match(io.outputs(), expected)
     finally:
         io.release()
+
+
+def distinct_inputs(inputs: dict[str, np.ndarray], count: int) -> list[dict[str, np.ndarray]]:
+    """``count`` input sets that differ from each other (the first is ``inputs``): threads or
+    executions that mix up their data then show it."""
+    return [{name: (array * (index + 1)).astype(array.dtype) for name, array in inputs.items()}
+            for index in range(count)]
+
+
+def reference_outputs(acl: ModuleType, path: str, input_sets: list[dict[str, np.ndarray]],
+                      output_sizes: list[int]) -> list[dict[str, np.ndarray]]:
+    """What the model at ``path`` gives for each input set, run synchronously, one after the
+    other, by an instance of its own (loaded and unloaded here): the expected results of the
+    same inputs run concurrently or queued."""
+    from pytest_acl.modelio import ModelIO
+
+    __tracebackhide__ = True
+    model_id, ret = acl.mdl.load_from_file(path)
+    assert ret == 0, f"acl.mdl.load_from_file({path!r}) returned {describe(ret)}"
+    results = []
+    try:
+        for inputs in input_sets:
+            io = ModelIO.prepare(acl, model_id, list(inputs.values()), output_sizes)
+            try:
+                ret = acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+                assert ret == 0, f"acl.mdl.execute({model_id}) returned {describe(ret)}"
+                results.append({name: array.copy() for name, array in io.outputs().items()})
+            finally:
+                io.release()
+    finally:
+        acl.mdl.unload(model_id)
+    return results
 
 
 def description(acl: ModuleType, model_id: int) -> dict[str, list[tuple]]:

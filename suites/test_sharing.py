@@ -10,7 +10,12 @@ import pytest
 
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
-from pytest_acl.oracles import device_bytes, execute_and_compare
+from pytest_acl.oracles import (
+    device_bytes,
+    distinct_inputs,
+    execute_and_compare,
+    reference_outputs,
+)
 
 MODELS = ("mlp", "conv", "multi_io")
 
@@ -44,22 +49,35 @@ def release(acl, work_ptr, ids):
                         "sharing.serial_by_lock_for_sync")
 def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_hazards,
                                                acl_level):
+    count = threads_for(acl_level)
+    cases = {}  # model → (per-thread inputs, their expected outputs)
+    for name in MODELS:
+        entry = acl_models[name]
+        inputs = distinct_inputs(entry.inputs(), count)
+        cases[name] = inputs, reference_outputs(acl, str(entry.path), inputs,
+                                                [a.nbytes for a in entry.outputs().values()])
     work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
     context, _ = acl.rt.get_context()
     lock, errors = threading.Lock(), []
+    barrier = threading.Barrier(count)
 
     def worker(index: int) -> None:
         acl.rt.set_context(context)
+        try:
+            barrier.wait(timeout=60)  # all threads contend from the start
+        except threading.BrokenBarrierError as error:
+            errors.append(f"thread {index}: {error!r}")
+            return
         for round_ in range(3):
             name = MODELS[(index + round_) % len(MODELS)]
+            inputs, expected = cases[name]
             with lock:
                 try:
-                    entry = acl_models[name]
-                    execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs())
+                    execute_and_compare(acl, ids[name], inputs[index], expected[index])
                 except AssertionError as error:
-                    errors.append(f"{name}: {error}")
+                    errors.append(f"thread {index}, {name}: {error}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(threads_for(acl_level))]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -97,27 +115,32 @@ def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_model
                                                       acl_hazards, acl_level):
     entry = acl_models["conv"]
     _, weight, _ = acl.mdl.query_size(str(entry.path))
+    count = threads_for(acl_level)
+    inputs = distinct_inputs(entry.inputs(), count)  # a thread that gets another's data shows
+    expected = reference_outputs(acl, str(entry.path), inputs,
+                                 [a.nbytes for a in entry.outputs().values()])
     weight_ptr, _ = acl.rt.malloc(weight, 0)
     context, _ = acl.rt.get_context()
     errors, ids = [], []
-    barrier = threading.Barrier(threads_for(acl_level))
+    barrier = threading.Barrier(count)
 
-    def worker() -> None:
+    def worker(index: int) -> None:
         acl.rt.set_context(context)
         model_id, ret = acl.mdl.load_from_file_with_mem(str(entry.path), 0, 0, weight_ptr,
                                                         weight)
         if ret:
             errors.append(f"load returned {ret}")
+            barrier.abort()
             return
         ids.append(model_id)
-        barrier.wait()
         try:
+            barrier.wait(timeout=60)
             for _ in range(3):
-                execute_and_compare(acl, model_id, entry.inputs(), entry.outputs())
-        except AssertionError as error:
-            errors.append(str(error))
+                execute_and_compare(acl, model_id, inputs[index], expected[index])
+        except (AssertionError, threading.BrokenBarrierError) as error:
+            errors.append(f"thread {index}: {error}")
 
-    threads = [threading.Thread(target=worker) for _ in range(threads_for(acl_level))]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -129,7 +152,7 @@ def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_model
     for index, model_id in enumerate(ids):  # each unload leaves the buffer to the others
         assert acl.mdl.unload(model_id) == 0
         for other in ids[index + 1:]:
-            execute_and_compare(acl, other, entry.inputs(), entry.outputs())
+            execute_and_compare(acl, other, inputs[0], expected[0])
     assert device_bytes(acl, weight_ptr, weight) == bytes(weights.data), \
         "unloading a sharer changed the shared weight buffer"
     assert acl.rt.free(weight_ptr) == 0  # after every sharer unloaded
@@ -202,16 +225,10 @@ def test_executions_in_flight_on_one_stream_run_in_order(acl, acl_device, acl_st
     entry = acl_models["mlp"]
     x, y = entry.inputs()["x"], entry.outputs()["y"]
     count = 4 if acl_level == "quick" else 12
-    inputs = [(x * (index + 1)).astype(x.dtype) for index in range(count)]
-    reference, _ = acl.mdl.load_from_file(str(entry.path))  # a second instance, run sync
-    expected = []
-    for array in inputs:
-        sync_io = ModelIO.prepare(acl, reference, [array], [y.nbytes])
-        assert acl.mdl.execute(reference, sync_io.in_ds, sync_io.out_ds) == 0
-        expected.append(next(iter(sync_io.outputs().values())).copy())
-        sync_io.release()
-    assert acl.mdl.unload(reference) == 0
-    assert len({bytes(e.tobytes()) for e in expected}) == count  # distinct results
+    inputs = [case["x"] for case in distinct_inputs({"x": x}, count)]
+    expected = [case["y"] for case in reference_outputs(
+        acl, str(entry.path), [{"x": array} for array in inputs], [y.nbytes])]
+    assert len({e.tobytes() for e in expected}) == count  # distinct results
 
     model_id, ret = acl.mdl.load_from_file(str(entry.path))
     assert ret == 0

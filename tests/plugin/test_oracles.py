@@ -79,3 +79,13 @@ def test_by_release_refuses_what_is_not_a_range():
         ByRelease({"9.1": 1})
     assert ByRelease({">=9.0,<9.1": 7}).for_version("9.0.0") == 7
     assert ByRelease({">=9.0,<9.1": 7}).for_version("9.1.0") is None
+
+
+def test_distinct_inputs_differ_and_keep_their_dtype():
+    import numpy as np
+
+    from pytest_acl.oracles import distinct_inputs
+
+    sets = distinct_inputs({"x": np.ones((2, 3), np.float16)}, 3)
+    assert [float(s["x"][0, 0]) for s in sets] == [1.0, 2.0, 3.0]
+    assert all(s["x"].dtype == np.float16 for s in sets)
