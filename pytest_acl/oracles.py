@@ -23,6 +23,8 @@ from pytest_acl.versions import ByRelease
 if TYPE_CHECKING:  # numpy loads with the first check, not with the plugin
     import numpy as np
 
+    from pytest_acl.variants import Loaded
+
 DRIFTS = pytest.StashKey[list[str]]()
 OBSERVED = pytest.StashKey[dict[str, object]]()
 RTOL, ATOL = 1e-4, 1e-5
@@ -177,6 +179,37 @@ def reference_outputs(acl: ModuleType, path: str, input_sets: list[dict[str, np.
     finally:
         acl.mdl.unload(model_id)
     return results
+
+
+# A user part smaller than this is not checked for a second copy: a device's own fixed
+# allocations for a model (task arguments, …) could be that large.
+COPY_CHECKED_FROM = 8192
+
+
+def uses_the_user_memory(acl: ModuleType, loaded: Loaded, before: int,
+                         system_part: int) -> None:
+    """A load given user memory uses it: besides the user's buffers it takes less device
+    memory than ``system_part`` (what it manages itself) plus any user part — no copy of
+    its own of what the user supplied."""
+    __tracebackhide__ = True
+    taken = device_used(acl) - before - loaded.user_cost
+    for role, (_, size) in loaded.user_memory.items():
+        if size >= COPY_CHECKED_FROM:
+            assert taken < system_part + size, (
+                f"the load took {taken} bytes of device memory besides the user's buffers; its "
+                f"own parts need {system_part}: it keeps a {size}-byte {role} part of its own")
+
+
+def written(acl: ModuleType, loaded: Loaded, role: str, what: str) -> None:
+    """The user's ``role`` buffer (filled with variants.SENTINEL before the load) was
+    written by ``what``: the model really runs in it."""
+    from pytest_acl.variants import SENTINEL
+
+    __tracebackhide__ = True
+    ptr, size = loaded.user_memory[role]
+    assert device_bytes(acl, ptr, size) != bytes([SENTINEL]) * size, (
+        f"the user {role} buffer {ptr:#x}+{size} is untouched after {what}: the model does not "
+        f"run in it")
 
 
 def description(acl: ModuleType, model_id: int) -> dict[str, list[tuple]]:

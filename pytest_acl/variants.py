@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from pytest_acl.buffers import check
+from pytest_acl.constants import ACL_HBM_MEM
 from pytest_acl.constants import MdlConfigAttr as A
 from pytest_acl.constants import MdlLoadType as T
 from pytest_acl.models.manifest import ModelEntry
 
 SYSTEM, USER = "system", "user"
 LARGER_BY = 4096
+# User work and variable buffers start filled with this byte: whether the model wrote them
+# shows afterwards.
+SENTINEL = 0xA5
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,22 @@ class Loaded:
     user_buffers: list[int] = field(default_factory=list)
     undo: list[Callable[[], int]] = field(default_factory=list)
     keep: list[object] = field(default_factory=list)  # host bytes that must stay alive
+    # role ("work", "weight", "variables") → (ptr, size) of the user buffers given to the load
+    user_memory: dict[str, tuple[int, int]] = field(default_factory=dict)
+    user_cost: int = 0  # device memory the user buffers took (allocator rounding included)
+
+    def user_buffer(self, role: str, size: int) -> int:
+        """Allocate a user buffer for ``role`` (work and variables filled with SENTINEL)."""
+        acl = self.acl
+        free_before = acl.rt.get_mem_info(ACL_HBM_MEM)[0]
+        ptr, ret = acl.rt.malloc(size, 0)
+        check(ret, f"acl.rt.malloc({size})")
+        self.user_cost += free_before - acl.rt.get_mem_info(ACL_HBM_MEM)[0]
+        self.user_buffers.append(ptr)
+        self.user_memory[role] = (ptr, size)
+        if role != "weight":
+            check(acl.rt.memset(ptr, size, SENTINEL, size), "acl.rt.memset")
+        return ptr
 
     def release(self) -> None:
         for step in self.undo:
@@ -78,13 +98,11 @@ def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: i
     """(work_ptr, work_size, weight_ptr, weight_size) for the ownership; NULL pointers
     carry a junk size on purpose: it must be ignored (seeds/000, 002, 003)."""
     values: list[tuple[int, int]] = []
-    for owner, size in ((ownership.work, work), (ownership.weight, weight)):
+    for role, owner, size in (("work", ownership.work, work), ("weight", ownership.weight,
+                                                               weight)):
         if owner == USER and size:
             size += LARGER_BY if ownership.size == "larger" else 0
-            ptr, ret = acl.rt.malloc(size, 0)
-            check(ret, f"acl.rt.malloc({size})")
-            loaded.user_buffers.append(ptr)
-            values.append((ptr, size))
+            values.append((loaded.user_buffer(role, size), size))
         else:
             values.append((0, 0xDEAD))
     (work_ptr, work_size), (weight_ptr, weight_size) = values
@@ -174,9 +192,7 @@ def open_bundle(variant: Variant, acl: ModuleType, entry: ModelEntry,
         var_ptr = var_size = 0
         if user_variables:
             var_size = entry.data["var_size"]
-            var_ptr, ret = acl.rt.malloc(var_size, 0)
-            check(ret, f"acl.rt.malloc({var_size})")
-            loaded.user_buffers.append(var_ptr)
+            var_ptr = loaded.user_buffer("variables", var_size)
         if variant.source == "file":
             bundle_id, ret = acl.mdl.bundle_init_from_file(path, var_ptr, var_size)
         else:

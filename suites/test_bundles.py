@@ -14,7 +14,7 @@ from pytest_acl.constants import (
     ACL_ERROR_INVALID_PARAM,
 )
 from pytest_acl.om.bundle import read_bundle
-from pytest_acl.oracles import device_used, execute_and_compare, refused
+from pytest_acl.oracles import device_used, execute_and_compare, refused, written
 from pytest_acl.variants import (
     BUNDLE_VARIANTS,
     SYSTEM_ONLY,
@@ -68,6 +68,8 @@ def test_every_graph_loads_and_runs_the_weight_update_flow(acl, acl_device, acl_
             assert ret == 0 and model_id != 0
             graphs.append(model_id)
             execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index))
+        if "variables" in bundle.loaded.user_memory:
+            written(acl, bundle.loaded, "variables", "var_init")
     finally:
         bundle.release()
     assert device_used(acl) == before

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_acl.oracles import description, device_used, execute_and_compare
+from pytest_acl.oracles import (
+    description,
+    device_used,
+    execute_and_compare,
+    uses_the_user_memory,
+    written,
+)
 from pytest_acl.variants import MODEL_VARIANTS, USER, load_model
 
 MODELS = ("mlp", "conv", "noweights", "multi_io")
@@ -73,7 +79,13 @@ def test_variant_loads_runs_and_unloads(acl, context, stream, acl_models, varian
     loaded, ret = load_model(variant, acl, entry, ownership)
     try:
         assert ret == 0 and loaded.model_id != 0, f"{variant.name} returned {ret}"
+        if loaded.user_memory:
+            own = (entry.work_size if ownership.work != USER else 0) + \
+                (entry.weight_size if ownership.weight != USER else 0)
+            uses_the_user_memory(acl, loaded, before, own)
         execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs(), stream)
+        if "work" in loaded.user_memory:
+            written(acl, loaded, "work", "an execution")
         desc = description(acl, loaded.model_id)
         assert [(name, dims, size) for name, dims, size, _ in desc["inputs"]] == [
             (t["name"], tuple(t["shape"]), t["nbytes"]) for t in entry.data["inputs"]]

@@ -51,6 +51,8 @@ KILLED_BY = {
     "unload_frees_user_weights": "test_sharing.py",
     "failed_load_keeps_weights": "test_lifecycle.py",
     "async_reads_inputs_at_launch": "test_sharing.py",
+    "user_weights_copied": "test_load_variants.py",
+    "bundle_user_variables_ignored": "test_bundles.py",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 

@@ -88,7 +88,7 @@ class BundleManager:
         return found
 
     def _variables(self, device_id: int, bundle: Bundle, var_ptr: int, var_size: int) -> Region:
-        if not var_ptr:
+        if not var_ptr or not self._rt.faults.uses_user_variables():
             return self._models.system_region(device_id, bundle.var_size, "variable memory")
         if var_size < bundle.var_size:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,

@@ -55,6 +55,10 @@ DEFECTS = {
                                  "keeps the weight memory",
     "async_reads_inputs_at_launch": "execute_async takes its inputs' bytes when it is called, "
                                     "not when the stream reaches it",
+    "user_weights_copied": "a load given user weight memory fills it but runs from a weight "
+                           "copy it allocates itself",
+    "bundle_user_variables_ignored": "a bundle given user variable memory keeps its variables "
+                                     "in memory it allocates itself",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

@@ -74,6 +74,13 @@ class FaultPoints:
         """The device whose memory a load's system-managed parts come from."""
         return 0 if self._on("load_ignores_current_device") else device_id
 
+    def runs_from_own_weight_copy(self) -> bool:
+        """Whether a load given user weight memory runs from a copy of its own."""
+        return self._on("user_weights_copied")
+
+    def uses_user_variables(self) -> bool:
+        return not self._on("bundle_user_variables_ignored")
+
     def checks_weight_size(self) -> bool:
         return not self._on("weight_size_check_skipped")
 

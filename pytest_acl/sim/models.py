@@ -210,6 +210,9 @@ class ModelManager:
             raise
         try:
             self._copy_weights(om, weight)
+            if weight_ptr and faults.runs_from_own_weight_copy():
+                weight = self.system_region(device_id, weights, "weight memory")
+                self._copy_weights(om, weight)
         except AclFail:
             self.release(work)
             self.release(weight)

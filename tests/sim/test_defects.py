@@ -223,6 +223,24 @@ def async_reads_inputs_at_launch(acl, models):
     return next(iter(io.outputs().values())).tobytes()
 
 
+def user_weights_copied(acl, models):
+    """Device memory a load takes besides the user weight buffer it was given."""
+    entry = models("mlp")
+    ptr, _ = acl.rt.malloc(entry.weight_size, 0)
+    before = _used(acl)
+    acl.mdl.load_from_file_with_mem(str(entry.path), 0, 0, ptr, entry.weight_size)
+    return _used(acl) - before
+
+
+def bundle_user_variables_ignored(acl, models):
+    """Device memory a bundle init takes besides the user variable buffer it was given."""
+    entry = models("bundle3")
+    ptr, _ = acl.rt.malloc(entry.data["var_size"], 0)
+    before = _used(acl)
+    acl.mdl.bundle_init_from_file(str(entry.path), ptr, entry.data["var_size"])
+    return _used(acl) - before
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
