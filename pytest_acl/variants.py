@@ -29,7 +29,9 @@ SENTINEL = 0xA5
 class Ownership:
     work: str = SYSTEM
     weight: str = SYSTEM
-    size: str = "exact"  # user buffers: "exact" (queried) or "larger" (+4096)
+    # user buffers: "exact" (queried), "larger" (+4096), or "smaller": a work buffer given as
+    # half its queried size and a weight buffer as one byte less (allocated in full)
+    size: str = "exact"
 
     @property
     def id(self) -> str:
@@ -102,7 +104,9 @@ def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: i
                                                                weight)):
         if owner == USER and size:
             size += LARGER_BY if ownership.size == "larger" else 0
-            values.append((loaded.user_buffer(role, size), size))
+            given = (size // 2 if role == "work" else size - 1) if ownership.size == "smaller" \
+                else size
+            values.append((loaded.user_buffer(role, size), given))
         else:
             values.append((0, 0xDEAD))
     (work_ptr, work_size), (weight_ptr, weight_size) = values

@@ -199,3 +199,48 @@ def test_query_flow_with_one_shared_work_buffer(acl, acl_device, acl_stream, acl
     for ptr in buffers:
         assert acl.rt.free(ptr) == 0
     assert acl_hazards.new() == []
+
+
+@pytest.mark.acl_clause("bundle.too_small_variable_memory_refused",
+                        "bundle.too_small_variable_memory_code")
+@pytest.mark.acl_requires("mdl.bundle_init_from_file")
+def test_too_small_variable_memory_is_refused(acl, acl_device, acl_models, acl_expect):
+    entry = acl_models["bundle3"]
+    var_size = entry.data["var_size"]
+    ptr, ret = acl.rt.malloc(var_size, 0)
+    assert ret == 0
+    before = device_used(acl)
+    bundle_id, ret = acl.mdl.bundle_init_from_file(str(entry.path), ptr, var_size - 1)
+    try:
+        acl_expect.refusal(ret, ACL_ERROR_INVALID_PARAM, "bundle.too_small_variable_memory_refused",
+                           "bundle.too_small_variable_memory_code")
+        assert device_used(acl) == before, "the refused init left device memory of its own"
+    finally:
+        if ret == 0:
+            acl.mdl.bundle_unload(bundle_id)
+        assert acl.rt.free(ptr) == 0
+
+
+@pytest.mark.acl_clause("bundle.index_range", "bundle.index_out_of_range_code")
+@pytest.mark.acl_requires(*QUERY_APIS, "mdl.bundle_query_info_from_mem")
+def test_query_info_from_memory_and_the_size_index_range(acl, acl_device, acl_models,
+                                                         acl_expect):
+    """bundle_query_info_from_mem gives the file's graph count, and bundle_get_size refuses
+    an index at or beyond it."""
+    entry = acl_models["bundle3"]
+    data = entry.path.read_bytes()
+    info = acl.mdl.bundle_create_query_info()
+    try:
+        assert acl.mdl.bundle_query_info_from_mem(acl.util.bytes_to_ptr(data), len(data),
+                                                  info) == 0
+        count, ret = acl.mdl.bundle_get_query_model_num(info)
+        assert ret == 0 and count == len(read_bundle(data).models)
+        for index in range(count):
+            assert acl.mdl.bundle_get_size(info, index)[-1] == 0
+        for index in (count, count + 1):
+            *sizes, ret = acl.mdl.bundle_get_size(info, index)
+            acl_expect.refusal(ret, ACL_ERROR_INVALID_PARAM, "bundle.index_range",
+                               "bundle.index_out_of_range_code")
+            assert sizes == [0, 0], f"a refused bundle_get_size({index}) gave sizes {sizes}"
+    finally:
+        acl.mdl.bundle_destroy_query_info(info)

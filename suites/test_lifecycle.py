@@ -119,3 +119,24 @@ def test_load_without_enough_device_memory_fails_cleanly(acl, acl_device, acl_mo
     refused(ret, "a load without enough device memory")
     assert model_id == 0 and device_used(acl) == before
     assert acl.rt.free(hog) == 0
+
+
+@pytest.mark.acl_clause("lifecycle.desc_of_unloaded_model_refused",
+                        "lifecycle.desc_cleared_when_refused")
+def test_desc_of_an_unloaded_model_is_refused_and_a_reused_desc_cleared(acl, acl_device,
+                                                                        acl_models, acl_expect):
+    entry = acl_models["multi_io"]
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    assert ret == 0
+    desc = acl.mdl.create_desc()
+    try:
+        assert acl.mdl.get_desc(desc, model_id) == 0
+        assert acl.mdl.get_num_inputs(desc) == len(entry.data["inputs"])
+        assert acl.mdl.unload(model_id) == 0
+        ret = acl.mdl.get_desc(desc, model_id)
+        acl_expect.refusal(ret, ACL_ERROR_GE_EXEC_MODEL_ID_INVALID,
+                           "lifecycle.desc_of_unloaded_model_refused",
+                           "lifecycle.desc_cleared_when_refused")
+        acl_expect.value(acl.mdl.get_num_inputs(desc), 0, "lifecycle.desc_cleared_when_refused")
+    finally:
+        assert acl.mdl.destroy_desc(desc) == 0

@@ -12,6 +12,7 @@ from pytest_acl.constants import ACL_ERROR_GE_PARAM_INVALID
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import read_model
 from pytest_acl.oracles import device_used, execute_and_compare, refused
+from pytest_acl.variants import MODEL_VARIANTS, SYSTEM, USER, Ownership, load_model
 
 
 def weights_partition(entry) -> bytes:
@@ -98,3 +99,31 @@ def test_unload_before_free_is_clean(acl, acl_device, acl_models, acl_hazards):
     assert acl.rt.free(work_ptr) == 0 and acl.rt.free(weight_ptr) == 0
     assert acl_hazards.new() == []
 
+
+
+WITH_MEM = [v for v in MODEL_VARIANTS if v.with_mem]
+
+
+@pytest.mark.acl_clause("with_mem.too_small_work_refused", "with_mem.too_small_work_code",
+                        "with_mem.too_small_weight_refused", "with_mem.too_small_weight_code")
+@pytest.mark.parametrize("role", ["work", "weight"])
+@pytest.mark.parametrize("variant", [
+    pytest.param(v, id=v.name, marks=[pytest.mark.acl_requires(*v.requires)]) for v in WITH_MEM])
+def test_too_small_user_buffers_are_refused_on_every_path(acl, acl_device, acl_models,
+                                                          acl_expect, variant, role):
+    """Every load path that takes user memory refuses a work buffer of half the queried size
+    and a weight buffer one byte short, and leaves no model and no memory of its own."""
+    entry = acl_models["mlp"]
+    ownership = Ownership(USER, SYSTEM, "smaller") if role == "work" else \
+        Ownership(SYSTEM, USER, "smaller")
+    before = device_used(acl)
+    loaded, ret = load_model(variant, acl, entry, ownership)
+    try:
+        refused_clause, code_clause = f"with_mem.too_small_{role}_refused", \
+            f"with_mem.too_small_{role}_code"
+        acl_expect.refusal(ret, ACL_ERROR_GE_PARAM_INVALID, refused_clause, code_clause)
+        assert loaded.model_id == 0, f"the refused load returned model id {loaded.model_id}"
+        assert device_used(acl) == before + loaded.user_cost, \
+            "the refused load left device memory of its own"
+    finally:
+        loaded.release()

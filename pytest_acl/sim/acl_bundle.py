@@ -96,11 +96,7 @@ class BundleApi:
 
     @pyacl("acl.mdl.bundle_get_size", "kk", outputs=2)
     def bundle_get_size(self, query_info: int, index: int) -> tuple[int, int]:
-        sizes = self._query_info(query_info).sizes
-        if index >= len(sizes):
-            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
-                          f"index {index} is outside [0, {len(sizes) - 1}]")
-        return sizes[index]
+        return self._query_info(query_info).size(index, self._bundles.faults)
 
     @pyacl("acl.mdl.bundle_init_from_file", "skk", outputs=1)
     def bundle_init_from_file(self, path: str, var_ptr: int, var_size: int) -> int:

@@ -113,8 +113,9 @@ class ModelApi:
         found = self._desc(desc)
         if found is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
-        found["inputs"], found["outputs"] = [], []
-        model = self._models.get(model_id)
+        if self._rt.faults.clears_desc_first():
+            found["inputs"], found["outputs"] = [], []
+        model = self._models.describable(model_id)
         found["inputs"] = [_io_entry(spec) for spec in model.inputs]
         found["outputs"] = [_io_entry(spec) for spec in model.outputs]
 

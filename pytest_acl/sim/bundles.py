@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pytest_acl.constants import AclError
 from pytest_acl.om.bundle import Bundle, bundle_sizes, read_bundle
 from pytest_acl.om.reader import LOAD_MEM, OmError
+from pytest_acl.sim.faultpoints import FaultPoints
 from pytest_acl.sim.models import LoadedModel, ModelManager, Region
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.releases import Release
@@ -68,6 +69,14 @@ class QueryInfo:
             raise AclFail(error.code, error.message) from None
         self.var_size, self.sizes = var_size, (*self.sizes, *sizes)
 
+    def size(self, index: int, faults: FaultPoints) -> tuple[int, int]:
+        """(work, weight) of graph ``index``; an index at or beyond the count → 100000."""
+        index = faults.size_index(index, len(self.sizes))
+        if index >= len(self.sizes):
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"index {index} is outside [0, {len(self.sizes) - 1}]")
+        return self.sizes[index]
+
 
 class BundleManager:
     def __init__(self, runtime: Runtime, models: ModelManager) -> None:
@@ -81,6 +90,10 @@ class BundleManager:
         """The CANN release whose rules apply (releases.py)."""
         return self._rt.release
 
+    @property
+    def faults(self) -> FaultPoints:
+        return self._rt.faults
+
     def get(self, bundle_id: int) -> LoadedBundle:
         found = self._bundles.get(bundle_id)
         if found is None:
@@ -90,7 +103,7 @@ class BundleManager:
     def _variables(self, device_id: int, bundle: Bundle, var_ptr: int, var_size: int) -> Region:
         if not var_ptr or not self._rt.faults.uses_user_variables():
             return self._models.system_region(device_id, bundle.var_size, "variable memory")
-        if var_size < bundle.var_size:
+        if var_size < bundle.var_size and self._rt.faults.checks_variable_size():
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
                           f"variable memory of {var_size} bytes is smaller than the bundle's "
                           f"{bundle.var_size}")

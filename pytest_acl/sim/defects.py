@@ -59,6 +59,16 @@ DEFECTS = {
                            "copy it allocates itself",
     "bundle_user_variables_ignored": "a bundle given user variable memory keeps its variables "
                                      "in memory it allocates itself",
+    "mem_load_skips_size_checks": "loads from memory (load_from_mem_with_mem, config MEM "
+                                  "types, bundle graphs) accept too-small user work and weight "
+                                  "buffers",
+    "bundle_variable_size_unchecked": "bundle_init_from_* accepts a user variable buffer "
+                                      "smaller than the bundle's variables",
+    "bundle_get_size_index_unchecked": "bundle_get_size answers an index equal to the graph "
+                                       "count with the last graph's sizes",
+    "desc_of_unloaded_model_answered": "get_desc of an unloaded model id succeeds with the "
+                                       "description it had",
+    "desc_not_cleared_on_refusal": "a refused get_desc leaves the desc's previous contents",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

@@ -81,11 +81,13 @@ class FaultPoints:
     def uses_user_variables(self) -> bool:
         return not self._on("bundle_user_variables_ignored")
 
-    def checks_weight_size(self) -> bool:
-        return not self._on("weight_size_check_skipped")
+    def checks_weight_size(self, from_memory: bool) -> bool:
+        return not (self._on("weight_size_check_skipped")
+                    or from_memory and self._on("mem_load_skips_size_checks"))
 
-    def checks_work_size(self) -> bool:
-        return not self._on("work_size_check_skipped")
+    def checks_work_size(self, from_memory: bool) -> bool:
+        return not (self._on("work_size_check_skipped")
+                    or from_memory and self._on("mem_load_skips_size_checks"))
 
     def weights_in_device_memory(self) -> bool:
         """Whether system-managed weights count as device memory in use."""
@@ -160,6 +162,21 @@ class FaultPoints:
 
             return never, False
         return run, self._on("async_out_of_stream_order")
+
+    def checks_variable_size(self) -> bool:
+        return not self._on("bundle_variable_size_unchecked")
+
+    def size_index(self, index: int, count: int) -> int:
+        """The bundle_get_size index the rule checks."""
+        return count - 1 if index == count and self._on("bundle_get_size_index_unchecked") \
+            else index
+
+    def remembers_unloaded_models(self) -> bool:
+        """Whether an unloaded model's description stays available to get_desc."""
+        return self._on("desc_of_unloaded_model_answered")
+
+    def clears_desc_first(self) -> bool:
+        return not self._on("desc_not_cleared_on_refusal")
 
     # -- bundles -----------------------------------------------------------------------------
     def bundle_index(self, index: int, count: int, device_id: int) -> int:

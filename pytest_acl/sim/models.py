@@ -36,7 +36,7 @@ from pytest_acl.om.container import Chunk, OmModel
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.modeldef import ModelDef, executable_graph
 from pytest_acl.om.partitions import PartitionType
-from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
+from pytest_acl.om.reader import LOAD_MEM, OmError, ReadOptions, expected_sizes, read_model
 from pytest_acl.sim.devmem import OutOfMemory
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.releases import Release
@@ -103,6 +103,7 @@ class ModelManager:
         self._rt = runtime
         self._models: dict[int, LoadedModel] = {}
         self._unloaded: set[int] = set()
+        self._ghosts: dict[int, LoadedModel] = {}  # unloaded, still described (a defect)
         self._lock = threading.Lock()
         self._static_ids = itertools.count(FIRST_STATIC_ID)
         self._dynamic_ids = itertools.count(FIRST_DYNAMIC_ID)
@@ -184,11 +185,13 @@ class ModelManager:
             required_work = int(ModelDef.decode(model_def.contiguous()).int_attrs.get(
                 "memory_size", required_work)) if model_def is not None else required_work
         work_ptr, weight_ptr = faults.user_memory(work_ptr, weight_ptr, weight_size)
-        if weight_ptr and weight_size < weights and faults.checks_weight_size():
+        from_memory = options is LOAD_MEM
+        if weight_ptr and weight_size < weights and faults.checks_weight_size(from_memory):
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"E13025: the weight size of model is {weights}, but the input size "
                           f"set by user is {weight_size}")
-        if work_ptr and not dynamic and work_size < required_work and faults.checks_work_size():
+        if work_ptr and not dynamic and work_size < required_work and \
+                faults.checks_work_size(from_memory):
             raise AclFail(E.ACL_ERROR_GE_PARAM_INVALID,
                           f"Invalid mem param: mem_size={work_size}, required={required_work}")
         device_id = context.device_id
@@ -252,6 +255,11 @@ class ModelManager:
                           f"model id {model_id} is not loaded")
         return model
 
+    def describable(self, model_id: int) -> LoadedModel:
+        """The model get_desc describes: a loaded one (unknown → 145003)."""
+        ghost = self._ghosts.get(model_id)
+        return ghost if ghost is not None and model_id not in self._models else self.get(model_id)
+
     def is_loaded(self, model_id: int) -> bool:
         return model_id in self._models
 
@@ -300,6 +308,8 @@ class ModelManager:
             with self._lock:
                 self._models.pop(model_id, None)
                 self._unloaded.add(model_id)
+                if self._rt.faults.remembers_unloaded_models():
+                    self._ghosts[model_id] = model
             if self._rt.faults.frees_work_on_unload():
                 self.release(model.work)
             self.release(self._rt.faults.weight_memory_to_release(model.weight))

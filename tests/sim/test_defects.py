@@ -241,6 +241,41 @@ def bundle_user_variables_ignored(acl, models):
     return _used(acl) - before
 
 
+def mem_load_skips_size_checks(acl, models):
+    """load_from_mem_with_mem with a weight buffer one byte short."""
+    entry = models("mlp")
+    data = entry.path.read_bytes()
+    ptr, _ = acl.rt.malloc(entry.weight_size, 0)
+    return acl.mdl.load_from_mem_with_mem(acl.util.bytes_to_ptr(data), len(data), 0, 0, ptr,
+                                          entry.weight_size - 1)[-1]
+
+
+def bundle_variable_size_unchecked(acl, models):
+    entry = models("bundle3")
+    ptr, _ = acl.rt.malloc(entry.data["var_size"], 0)
+    return acl.mdl.bundle_init_from_file(str(entry.path), ptr, entry.data["var_size"] - 1)[-1]
+
+
+def bundle_get_size_index_unchecked(acl, models):
+    info = acl.mdl.bundle_create_query_info()
+    acl.mdl.bundle_query_info_from_file(_path(models, "bundle3"), info)
+    return acl.mdl.bundle_get_size(info, 3)
+
+
+def desc_of_unloaded_model_answered(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    acl.mdl.unload(model_id)
+    return acl.mdl.get_desc(acl.mdl.create_desc(), model_id)
+
+
+def desc_not_cleared_on_refusal(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "mlp"))
+    desc = acl.mdl.create_desc()
+    acl.mdl.get_desc(desc, model_id)
+    acl.mdl.get_desc(desc, 4242)
+    return acl.mdl.get_num_inputs(desc)
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
