@@ -5,6 +5,9 @@ copies the host arrays into fresh device buffers, builds the two datasets (with 
 for inputs whose dimensions are known only at run time) and, after ``acl.mdl.execute``,
 ``outputs()`` reads the results back; ``release()`` frees everything it made. Written once
 against the pyACL shape, so the suites run it unchanged on the simulator and on a card.
+
+Each output buffer is followed, in the same allocation, by a canary the data buffer does not
+include: ``outputs()`` fails when an execution wrote past an output's end.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import numpy as np
 from pytest_acl.buffers import check, copy_from_device, copy_to_device
 from pytest_acl.constants import ACL_DTYPE_OF, NUMPY_DTYPE_OF, Format, MemMallocPolicy
 
+CANARY = bytes([0x5A, 0xC3]) * 32  # after each output buffer, outside its data buffer
+
 
 @dataclass
 class ModelIO:
@@ -27,6 +32,7 @@ class ModelIO:
     _device: list[int] = field(default_factory=list)
     _buffers: list[int] = field(default_factory=list)
     _tensor_descs: list[int] = field(default_factory=list)
+    _canaries: list[int] = field(default_factory=list)  # where each output's canary starts
 
     @classmethod
     def prepare(cls, acl: ModuleType, model_id: int, inputs: list[np.ndarray],
@@ -60,11 +66,16 @@ class ModelIO:
 
     def _add(self, dataset: int, host: np.ndarray | None, size: int = 0) -> None:
         nbytes = host.nbytes if host is not None else size
-        ptr, ret = self.acl.rt.malloc(max(nbytes, 1), MemMallocPolicy.ACL_MEM_MALLOC_HUGE_FIRST)
-        check(ret, f"acl.rt.malloc({max(nbytes, 1)})")
+        tail = len(CANARY) if host is None else 0
+        ptr, ret = self.acl.rt.malloc(max(nbytes, 1) + tail,
+                                      MemMallocPolicy.ACL_MEM_MALLOC_HUGE_FIRST)
+        check(ret, f"acl.rt.malloc({max(nbytes, 1) + tail})")
         self._device.append(ptr)
         if host is not None:
             copy_to_device(self.acl, ptr, nbytes, host)
+        else:
+            copy_to_device(self.acl, ptr + nbytes, tail, CANARY)
+            self._canaries.append(ptr + nbytes)
         buffer = self.acl.create_data_buffer(ptr, nbytes)
         self._buffers.append(buffer)
         _, ret = self.acl.mdl.add_dataset_buffer(dataset, buffer)
@@ -89,7 +100,13 @@ class ModelIO:
         return shapes
 
     def outputs(self) -> dict[str, np.ndarray]:
-        """The output buffers read back to the host, by output name."""
+        """The output buffers read back to the host, by output name (after checking that
+        nothing was written past their ends)."""
+        __tracebackhide__ = True
+        for index, canary in enumerate(self._canaries):
+            assert copy_from_device(self.acl, canary, len(CANARY)) == CANARY, (
+                f"the execution wrote past the end of output {index} (its data buffer ends at "
+                f"{canary:#x})")
         results = {}
         for index, ((name, _, dtype), shape) in enumerate(zip(self.outputs_meta,
                                                                self.output_shapes(),
@@ -112,7 +129,7 @@ class ModelIO:
         for ptr in self._device:
             self.acl.rt.free(ptr)
         self.in_ds = self.out_ds = 0
-        self._buffers, self._tensor_descs, self._device = [], [], []
+        self._buffers, self._tensor_descs, self._device, self._canaries = [], [], [], []
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:

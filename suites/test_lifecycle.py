@@ -140,3 +140,37 @@ def test_desc_of_an_unloaded_model_is_refused_and_a_reused_desc_cleared(acl, acl
         acl_expect.value(acl.mdl.get_num_inputs(desc), 0, "lifecycle.desc_cleared_when_refused")
     finally:
         assert acl.mdl.destroy_desc(desc) == 0
+
+
+@pytest.mark.acl_clause("execute.null_output_buffer_allocated")
+@pytest.mark.parametrize("model", ["mlp", "multi_io"])
+def test_sync_execute_allocates_null_output_buffers(acl, acl_device, acl_models, model):
+    import numpy as np
+
+    from pytest_acl.buffers import copy_from_device
+    from pytest_acl.oracles import outputs_match
+
+    entry = acl_models[model]
+    model_id, ret = acl.mdl.load_from_file(str(entry.path))
+    assert ret == 0
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    handles = [acl.mdl.get_dataset_buffer(io.out_ds, i) for i in range(len(entry.outputs()))]
+    originals = [(acl.get_data_buffer_addr(h), acl.get_data_buffer_size_v2(h)) for h in handles]
+    for handle in handles:
+        assert acl.update_data_buffer(handle, 0, 0) == 0
+    try:
+        assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 0
+        got = {}
+        for handle, (name, want) in zip(handles, entry.outputs().items(), strict=True):
+            ptr, size = acl.get_data_buffer_addr(handle), acl.get_data_buffer_size_v2(handle)
+            assert ptr != 0 and size >= want.nbytes, \
+                f"output {name!r}: the data buffer holds {ptr:#x}+{size} after the execution"
+            got[name] = np.frombuffer(copy_from_device(acl, ptr, want.nbytes),
+                                      want.dtype).reshape(want.shape)
+            assert acl.rt.free(ptr) == 0  # the application frees what ACL allocated
+        outputs_match(got, entry.outputs())
+    finally:
+        for handle, (ptr, size) in zip(handles, originals, strict=True):
+            acl.update_data_buffer(handle, ptr, size)
+        io.release()
+        assert acl.mdl.unload(model_id) == 0

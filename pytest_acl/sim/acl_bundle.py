@@ -76,7 +76,7 @@ class BundleApi:
         return found
 
     def _fill(self, handle: int, data: bytes | memoryview) -> None:
-        self._query_info(handle).fill(data)
+        self._query_info(handle).fill(data, self._bundles.faults)
 
     @pyacl("acl.mdl.bundle_query_info_from_file", "sk")
     def bundle_query_info_from_file(self, path: str, query_info: int) -> None:

@@ -62,11 +62,15 @@ class QueryInfo:
     var_size: int = 0
     sizes: tuple[tuple[int, int], ...] = ()
 
-    def fill(self, data: bytes | memoryview) -> None:
+    def fill(self, data: bytes | memoryview, faults: FaultPoints) -> None:
         try:
             var_size, sizes = bundle_sizes(parse_bundle(data))
         except OmError as error:
             raise AclFail(error.code, error.message) from None
+        except AclFail:
+            if faults.query_refuses_non_bundles():
+                raise
+            var_size, sizes = 0, [(0, 0)]
         self.var_size, self.sizes = var_size, (*self.sizes, *sizes)
 
     def size(self, index: int, faults: FaultPoints) -> tuple[int, int]:

@@ -97,7 +97,9 @@ def load(values: dict[int, Any], models: ModelManager) -> LoadedModel:
               values.get(A.ACL_MDL_WORKSPACE_SIZET, 0),
               values.get(A.ACL_MDL_WEIGHT_ADDR_PTR, 0),
               values.get(A.ACL_MDL_WEIGHT_SIZET, 0)] if with_mem else [0, 0, 0, 0]
+    faults = models.faults
     if from_file:
-        return models.load(model_file(values[A.ACL_MDL_PATH_PTR], release), LOAD_FILE, *memory)
+        data = faults.config_model_bytes(model_file(values[A.ACL_MDL_PATH_PTR], release))
+        return models.load(data, LOAD_FILE, *memory)
     data = model_buffer(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET], release)
-    return models.load(data, LOAD_MEM, *memory)
+    return models.load(faults.config_model_bytes(data), LOAD_MEM, *memory)

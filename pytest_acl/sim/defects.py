@@ -69,6 +69,14 @@ DEFECTS = {
     "desc_of_unloaded_model_answered": "get_desc of an unloaded model id succeeds with the "
                                        "description it had",
     "desc_not_cleared_on_refusal": "a refused get_desc leaves the desc's previous contents",
+    "outputs_overrun": "an execution writes 16 zero bytes past the end of each output buffer "
+                       "(where the allocation has room)",
+    "null_output_not_returned": "a sync execute with a (NULL, 0) output buffer allocates the "
+                                "output but never puts its address in the data buffer",
+    "config_load_pads_short_models": "load_with_config pads a model shorter than its header "
+                                     "says with zeros and loads it",
+    "bundle_query_accepts_any_file": "bundle_query_info_from_* takes a file that is not a "
+                                     "bundle as a bundle of one graph",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_acl.constants import AclError
+from pytest_acl.om.header import HEADER_SIZE, ModelFileHeader
 from pytest_acl.sim import faults
 from pytest_acl.sim.pyargs import AclFail
 
@@ -51,6 +52,14 @@ class FaultPoints:
         if self._on("truncated_model_accepted") and len(view) < declared < len(view) + MIB:
             return memoryview(bytes(view) + bytes(declared - len(view)))
         return view
+
+    def config_model_bytes(self, data: bytes | memoryview) -> bytes | memoryview:
+        """The bytes load_with_config hands to the loader."""
+        if self._on("config_load_pads_short_models") and len(data) >= HEADER_SIZE:
+            declared = HEADER_SIZE + ModelFileHeader.unpack(memoryview(data)).payload_length
+            if len(data) < declared < len(data) + MIB:
+                return bytes(data) + bytes(declared - len(data))
+        return data
 
     def static_id(self, next_id: Callable[[], int], in_use: Callable[[int], bool]) -> int:
         if self._on("model_ids_reused"):
@@ -149,6 +158,17 @@ class FaultPoints:
                 values = np.frombuffer(view, dtype, count=len(view) // dtype.itemsize)
                 values += np.asarray(1e-3, values.dtype)
 
+    def past_outputs(self, tails: Callable[[], list[memoryview | None]]) -> None:
+        """After a run: ``tails`` gives the 16 bytes after each output buffer."""
+        if self._on("outputs_overrun"):
+            for view in tails():
+                if view is not None:
+                    view[:] = bytes(len(view))
+
+    def returns_allocated_outputs(self) -> bool:
+        """Whether an output ACL allocated (a (NULL, 0) buffer) is put in the data buffer."""
+        return not self._on("null_output_not_returned")
+
     def reads_inputs_at_launch(self) -> bool:
         """Whether execute_async captures its inputs when called (instead of when it runs)."""
         return self._on("async_reads_inputs_at_launch")
@@ -162,6 +182,9 @@ class FaultPoints:
 
             return never, False
         return run, self._on("async_out_of_stream_order")
+
+    def query_refuses_non_bundles(self) -> bool:
+        return not self._on("bundle_query_accepts_any_file")
 
     def checks_variable_size(self) -> bool:
         return not self._on("bundle_variable_size_unchecked")

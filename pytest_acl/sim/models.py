@@ -38,6 +38,7 @@ from pytest_acl.om.modeldef import ModelDef, executable_graph
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import LOAD_MEM, OmError, ReadOptions, expected_sizes, read_model
 from pytest_acl.sim.devmem import OutOfMemory
+from pytest_acl.sim.faultpoints import FaultPoints
 from pytest_acl.sim.pyargs import AclFail
 from pytest_acl.sim.releases import Release
 from pytest_acl.sim.runtime import Runtime
@@ -112,6 +113,10 @@ class ModelManager:
     def cann(self) -> Release:
         """The CANN release whose rules apply (releases.py)."""
         return self._rt.release
+
+    @property
+    def faults(self) -> FaultPoints:
+        return self._rt.faults
 
     # -- ids ---------------------------------------------------------------------------------
     def next_dynamic_id(self) -> int:

@@ -276,6 +276,46 @@ def desc_not_cleared_on_refusal(acl, models):
     return acl.mdl.get_num_inputs(desc)
 
 
+def outputs_overrun(acl, models):
+    """The bytes right after an output buffer (within its allocation) after an execution."""
+    entry = models("mlp")
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+    try:
+        io.outputs()  # checks the canary after each output buffer
+    except AssertionError as error:
+        return str(error)
+    return "canaries intact"
+
+
+def null_output_not_returned(acl, models):
+    entry = models("mlp")
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = ModelIO.prepare(acl, model_id, list(entry.inputs().values()))
+    handle = acl.mdl.get_dataset_buffer(io.out_ds, 0)
+    acl.update_data_buffer(handle, 0, 0)
+    acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+    return acl.get_data_buffer_addr(handle) != 0
+
+
+def config_load_pads_short_models(acl, models):
+    from pytest_acl.constants import MdlConfigAttr as A
+    from pytest_acl.constants import MdlLoadType as T
+
+    data = models("mlp").path.read_bytes()[:-1]
+    handle = acl.mdl.create_config_handle()
+    acl.mdl.set_config_opt(handle, A.ACL_MDL_LOAD_TYPE_SIZET, int(T.ACL_MDL_LOAD_FROM_MEM))
+    acl.mdl.set_config_opt(handle, A.ACL_MDL_MEM_ADDR_PTR, acl.util.bytes_to_ptr(data))
+    acl.mdl.set_config_opt(handle, A.ACL_MDL_MEM_SIZET, len(data))
+    return acl.mdl.load_with_config(handle)[-1]
+
+
+def bundle_query_accepts_any_file(acl, models):
+    info = acl.mdl.bundle_create_query_info()
+    return acl.mdl.bundle_query_info_from_file(_path(models, "mlp"), info)
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
