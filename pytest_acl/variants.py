@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 from pytest_acl.buffers import check
 from pytest_acl.constants import ACL_HBM_MEM
@@ -80,15 +81,30 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Variant:
+    """One way to load: its loader (``load_model`` / ``open_bundle``), the APIs it needs and
+    the clauses that loading this way exercises — a suite parametrizes with ``param``."""
+
     name: str
     family: str  # "model", "config", "bundle_load", "bundle_init"
     source: str  # "file" or "mem"
     with_mem: bool
     requires: tuple[str, ...]
+    clauses: tuple[str, ...] = ()
 
     @property
     def bundle(self) -> bool:
         return self.family.startswith("bundle")
+
+    def param(self, *values: object, clauses: tuple[str, ...] = (), label: str = "") -> Any:
+        """``pytest.param(self, *values)`` skipped where the backend lacks the variant's APIs
+        and naming its clauses (and ``clauses``)."""
+        import pytest
+
+        marks = [pytest.mark.acl_requires(*self.requires)]
+        if self.clauses or clauses:
+            marks.append(pytest.mark.acl_clause(*self.clauses, *clauses))
+        return pytest.param(self, *values, id=self.name + (f"-{label}" if label else ""),
+                            marks=marks)
 
     @property
     def ownerships(self) -> tuple[Ownership, ...]:
@@ -238,17 +254,40 @@ _INIT = {"load_model": ("mdl.bundle_load_model", False),
          "load_model_with_mem": ("mdl.bundle_load_model_with_mem", True),
          "load_model_with_config": ("mdl.bundle_load_model_with_config", True)}
 
+# The clauses each single-model loader exercises (seeds/001-003, acl-api.md §2.1).
+_MODEL_CLAUSES = {
+    "file": ("load.success_returns_zero",),
+    "mem": ("load_from_mem.loads_with_system_memory",
+            "load_from_mem.model_id_identifies_the_model",
+            "load_from_mem.model_buffer_is_host_memory", "products.load_from_mem.a2_a3"),
+    "file_with_mem": ("load_from_file_with_mem.returns_model_id_and_ret",),
+    "mem_with_mem": ("load_from_mem_with_mem.loads_with_user_memory",
+                     "load_from_mem_with_mem.model_buffer_on_the_app_side",
+                     "products.load_from_mem_with_mem.listed"),
+}
+_CONFIG_CLAUSES = ("config.each_load_type_loads",)
+_INIT_CLAUSES = ("bundle.bundle_id_from_init",)
+_INIT_WITH_MEM_CLAUSES = ("bundle.load_model_by_index_with_user_memory",
+                          "products.bundle_load_model_with_mem.a2_a3")
+
+
+def _model_name(source: str, mem: bool) -> str:
+    return f"{source}{'_with_mem' if mem else ''}"
+
+
 MODEL_VARIANTS = tuple(
-    [Variant(f"{source}{'_with_mem' if mem else ''}", "model", source, mem,
-             (_MODEL_APIS[source, mem],)) for mem in (False, True) for source in ("file", "mem")]
-    + [Variant(f"config_{source}{'_with_mem' if mem else ''}", "config", source, mem,
-               ("mdl.set_config_opt", "mdl.load_with_config"))
+    [Variant(_model_name(source, mem), "model", source, mem, (_MODEL_APIS[source, mem],),
+             _MODEL_CLAUSES[_model_name(source, mem)])
+     for mem in (False, True) for source in ("file", "mem")]
+    + [Variant(f"config_{_model_name(source, mem)}", "config", source, mem,
+               ("mdl.set_config_opt", "mdl.load_with_config"), _CONFIG_CLAUSES)
        for mem in (False, True) for source in ("file", "mem")])
 BUNDLE_VARIANTS = tuple(
     [Variant(f"bundle_load_{source}", "bundle_load", source, False,
              (f"mdl.bundle_load_from_{source}", "mdl.bundle_get_model_id"))
      for source in ("file", "mem")]
     + [Variant(f"bundle_init_{source}_{how}", "bundle_init", source, mem,
-               (f"mdl.bundle_init_from_{source}", api))
+               (f"mdl.bundle_init_from_{source}", api),
+               _INIT_CLAUSES + (_INIT_WITH_MEM_CLAUSES if mem else ()))
        for source in ("file", "mem") for how, (api, mem) in _INIT.items()])
 VARIANTS = MODEL_VARIANTS + BUNDLE_VARIANTS

@@ -31,19 +31,14 @@ QUERY_APIS = ("mdl.bundle_create_query_info", "mdl.bundle_query_info_from_file",
               "mdl.bundle_get_size")
 
 
+FLOW_CLAUSES = ("bundle.graphs_share_variables", "bundle.graph_count_matches_file",
+                "bundle.unload_releases_everything", "bundle.unloaded_ids_refused",
+                "load.outputs_match_reference")
+
+
 def _param(variant, ownership=None):
-    clauses = ["bundle.graphs_share_variables", "bundle.graph_count_matches_file",
-               "bundle.unload_releases_everything", "bundle.unloaded_ids_refused",
-               "load.outputs_match_reference"]
-    if variant.family == "bundle_init":
-        clauses += ["bundle.bundle_id_from_init"]
-    if variant.with_mem:
-        clauses += ["bundle.load_model_by_index_with_user_memory",
-                    "products.bundle_load_model_with_mem.a2_a3"]
-    label = variant.name + (f"-{ownership.id}" if ownership else "")
-    return pytest.param(variant, ownership or SYSTEM_ONLY[0], id=label,
-                        marks=[pytest.mark.acl_requires(*variant.requires),
-                               pytest.mark.acl_clause(*clauses)])
+    return variant.param(ownership or SYSTEM_ONLY[0], clauses=FLOW_CLAUSES,
+                         label=ownership.id if ownership else "")
 
 
 CASES = [_param(v) for v in BUNDLE_VARIANTS if not v.with_mem] + [
@@ -90,8 +85,7 @@ def assert_released(acl, bundle_id: int, graphs: list[int]) -> None:
 
 
 @pytest.mark.acl_clause("bundle.index_range", "bundle.index_out_of_range_code")
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name, marks=pytest.mark.acl_requires(
-    *v.requires)) for v in BUNDLE_VARIANTS])
+@pytest.mark.parametrize("variant", [v.param() for v in BUNDLE_VARIANTS])
 @given(beyond=st.one_of(st.integers(0, 16), st.integers(0, 2**64 - 1)))
 def test_index_at_or_beyond_the_count_is_refused(acl, acl_device, acl_models, acl_expect,
                                                   variant, beyond):
@@ -109,8 +103,7 @@ def test_index_at_or_beyond_the_count_is_refused(acl, acl_device, acl_models, ac
 
 
 @pytest.mark.acl_clause("bundle.same_index_twice_new_id", "lifecycle.ids_unique_among_live_models")
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name, marks=pytest.mark.acl_requires(
-    *v.requires)) for v in INIT])
+@pytest.mark.parametrize("variant", [v.param() for v in INIT])
 def test_same_index_twice_gives_two_ids(acl, acl_device, acl_models, acl_expect, variant):
     entry = acl_models["bundle3"]
     bundle, _ = open_bundle(variant, acl, entry)

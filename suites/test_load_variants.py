@@ -15,21 +15,11 @@ from pytest_acl.oracles import (
 from pytest_acl.variants import MODEL_VARIANTS, USER, load_model
 
 MODELS = ("mlp", "conv", "noweights", "multi_io")
-VARIANT_CLAUSES = {
-    "file": ("load.success_returns_zero",),
-    "mem": ("load_from_mem.loads_with_system_memory",
-            "load_from_mem.model_id_identifies_the_model",
-            "load_from_mem.model_buffer_is_host_memory",
-            "products.load_from_mem.a2_a3"),
-    "file_with_mem": ("load_from_file_with_mem.returns_model_id_and_ret",),
-    "mem_with_mem": ("load_from_mem_with_mem.loads_with_user_memory",
-                     "load_from_mem_with_mem.model_buffer_on_the_app_side",
-                     "products.load_from_mem_with_mem.listed"),
-}
 
 
 def _case(variant, ownership):
-    clauses = list(VARIANT_CLAUSES.get(variant.name, ("config.each_load_type_loads",)))
+    """The variant with one ownership, and the ownership's clauses."""
+    clauses = []
     if variant.with_mem:
         clauses += ["with_mem.work_ptr_null_is_system_managed" if ownership.work != USER
                     else "with_mem.queried_sizes_suffice",
@@ -38,9 +28,7 @@ def _case(variant, ownership):
         if USER not in (ownership.work, ownership.weight):
             clauses += ["with_mem.work_size_ignored_when_null",
                         "with_mem.weight_size_ignored_when_null"]
-    return pytest.param(variant, ownership, id=f"{variant.name}-{ownership.id}",
-                        marks=[pytest.mark.acl_requires(*variant.requires),
-                               pytest.mark.acl_clause(*clauses)])
+    return variant.param(ownership, clauses=tuple(clauses), label=ownership.id)
 
 
 CASES = [_case(v, o) for v in MODEL_VARIANTS for o in v.ownerships]
@@ -97,9 +85,7 @@ def test_variant_loads_runs_and_unloads(acl, context, stream, acl_models, varian
 
 
 @pytest.mark.acl_clause("query.dynamic_shape_not_for_user_memory", "load.outputs_match_reference")
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name,
-                                                  marks=pytest.mark.acl_requires(*v.requires))
-                                     for v in MODEL_VARIANTS if not v.with_mem])
+@pytest.mark.parametrize("variant", [v.param() for v in MODEL_VARIANTS if not v.with_mem])
 def test_dynamic_model_loads_with_system_memory(acl, acl_device, acl_models, variant):
     entry = acl_models["dyn_shape"]
     loaded, ret = load_model(variant, acl, entry, variant.ownerships[0])
@@ -111,9 +97,8 @@ def test_dynamic_model_loads_with_system_memory(acl, acl_device, acl_models, var
 
 
 @pytest.mark.acl_clause("load.outputs_match_reference", "with_mem.queried_sizes_suffice")
-@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name,
-                                                  marks=pytest.mark.acl_requires(*v.requires))
-                                     for v in MODEL_VARIANTS if v.name in ("file", "mem_with_mem")])
+@pytest.mark.parametrize("variant", [v.param() for v in MODEL_VARIANTS
+                                     if v.name in ("file", "mem_with_mem")])
 def test_large_weights_load_and_run(acl, acl_device, acl_models, variant):
     from pytest_acl.variants import Ownership
 

@@ -107,8 +107,7 @@ WITH_MEM = [v for v in MODEL_VARIANTS if v.with_mem]
 @pytest.mark.acl_clause("with_mem.too_small_work_refused", "with_mem.too_small_work_code",
                         "with_mem.too_small_weight_refused", "with_mem.too_small_weight_code")
 @pytest.mark.parametrize("role", ["work", "weight"])
-@pytest.mark.parametrize("variant", [
-    pytest.param(v, id=v.name, marks=[pytest.mark.acl_requires(*v.requires)]) for v in WITH_MEM])
+@pytest.mark.parametrize("variant", [v.param() for v in WITH_MEM])
 def test_too_small_user_buffers_are_refused_on_every_path(acl, acl_device, acl_models,
                                                           acl_expect, variant, role):
     """Every load path that takes user memory refuses a work buffer of half the queried size
