@@ -13,13 +13,16 @@ from pytest_acl.oracles import execute_and_compare
 pytestmark = pytest.mark.acl_requires("mdl.create_config_handle", "mdl.set_config_opt",
                                       "mdl.load_with_config")
 
+# Each case lacks exactly one required attribute; the others are right (MODEL_ADDRESS and
+# MODEL_SIZE stand for a real model in host memory), so only the missing one can refuse it.
+MODEL_ADDRESS, MODEL_SIZE = "model address", "model size"
 MISSING = {
-    "no_load_type": [],
+    "no_load_type": [(A.ACL_MDL_MEM_ADDR_PTR, MODEL_ADDRESS), (A.ACL_MDL_MEM_SIZET, MODEL_SIZE)],
     "file_without_path": [(A.ACL_MDL_LOAD_TYPE_SIZET, T.ACL_MDL_LOAD_FROM_FILE)],
     "mem_without_address": [(A.ACL_MDL_LOAD_TYPE_SIZET, T.ACL_MDL_LOAD_FROM_MEM),
-                            (A.ACL_MDL_MEM_SIZET, 1024)],
-    "mem_without_size": [(A.ACL_MDL_LOAD_TYPE_SIZET, T.ACL_MDL_LOAD_FROM_MEM_WITH_MEM),
-                         (A.ACL_MDL_MEM_ADDR_PTR, 0x1000)],
+                            (A.ACL_MDL_MEM_SIZET, MODEL_SIZE)],
+    "mem_without_size": [(A.ACL_MDL_LOAD_TYPE_SIZET, T.ACL_MDL_LOAD_FROM_MEM),
+                         (A.ACL_MDL_MEM_ADDR_PTR, MODEL_ADDRESS)],
 }
 INVALID = {"unknown_attribute": (99, 1), "load_type_0": (A.ACL_MDL_LOAD_TYPE_SIZET, 0),
            "load_type_7": (A.ACL_MDL_LOAD_TYPE_SIZET, 7),
@@ -38,9 +41,11 @@ def handle(acl, acl_device):
 @pytest.mark.acl_clause("config.missing_required_attribute_refused",
                         "config.missing_required_attribute_code")
 @pytest.mark.parametrize("case", sorted(MISSING))
-def test_missing_required_attributes(acl, handle, acl_expect, case):
+def test_missing_required_attributes(acl, handle, acl_models, acl_expect, case):
+    data = acl_models["mlp"].path.read_bytes()
+    real = {MODEL_ADDRESS: acl.util.bytes_to_ptr(data), MODEL_SIZE: len(data)}
     for attr, value in MISSING[case]:
-        assert acl.mdl.set_config_opt(handle, int(attr), int(value)) == 0
+        assert acl.mdl.set_config_opt(handle, int(attr), int(real.get(value, value))) == 0
     model_id, ret = acl.mdl.load_with_config(handle)
     acl_expect.refusal(ret, ACL_ERROR_INVALID_PARAM, "config.missing_required_attribute_refused",
                        "config.missing_required_attribute_code")

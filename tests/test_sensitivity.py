@@ -62,6 +62,7 @@ KILLED_BY = {
     "null_output_not_returned": "test_lifecycle.py",
     "config_load_pads_short_models": "test_bad_models.py",
     "bundle_query_accepts_any_file": "test_bad_models.py",
+    "config_mem_size_from_header": "test_config.py",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 

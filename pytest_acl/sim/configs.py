@@ -62,6 +62,7 @@ def load(values: dict[int, Any], models: ModelManager) -> LoadedModel:
     """Load what a config handle's attributes describe, checking them as CANN does (the
     9.1 router probes PATH first)."""
     release = models.cann
+    values = models.faults.config_attributes(values)
     if release.has("model_router"):  # it probes PATH before anything else is checked
         path = values.get(A.ACL_MDL_PATH_PTR)
         if path == "" and not values.get(A.ACL_MDL_MEM_ADDR_PTR):

@@ -77,6 +77,8 @@ DEFECTS = {
                                      "says with zeros and loads it",
     "bundle_query_accepts_any_file": "bundle_query_info_from_* takes a file that is not a "
                                      "bundle as a bundle of one graph",
+    "config_mem_size_from_header": "load_with_config of a memory load type without "
+                                   "ACL_MDL_MEM_SIZET takes the size from the model's header",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",

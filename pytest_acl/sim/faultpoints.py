@@ -53,6 +53,18 @@ class FaultPoints:
             return memoryview(bytes(view) + bytes(declared - len(view)))
         return view
 
+    def config_attributes(self, values: dict[int, Any]) -> dict[int, Any]:
+        """The attributes load_with_config goes on with."""
+        from pytest_acl.constants import MdlConfigAttr as A
+        from pytest_acl.sim import hostmem
+
+        address = values.get(A.ACL_MDL_MEM_ADDR_PTR)
+        if self._on("config_mem_size_from_header") and address and \
+                A.ACL_MDL_MEM_SIZET not in values and hostmem.is_mapped(address, HEADER_SIZE):
+            header = ModelFileHeader.unpack(hostmem.view(address, HEADER_SIZE))
+            return values | {A.ACL_MDL_MEM_SIZET: HEADER_SIZE + header.payload_length}
+        return values
+
     def config_model_bytes(self, data: bytes | memoryview) -> bytes | memoryview:
         """The bytes load_with_config hands to the loader."""
         if self._on("config_load_pads_short_models") and len(data) >= HEADER_SIZE:

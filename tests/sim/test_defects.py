@@ -316,6 +316,17 @@ def bundle_query_accepts_any_file(acl, models):
     return acl.mdl.bundle_query_info_from_file(_path(models, "mlp"), info)
 
 
+def config_mem_size_from_header(acl, models):
+    from pytest_acl.constants import MdlConfigAttr as A
+    from pytest_acl.constants import MdlLoadType as T
+
+    data = models("mlp").path.read_bytes()
+    handle = acl.mdl.create_config_handle()
+    acl.mdl.set_config_opt(handle, A.ACL_MDL_LOAD_TYPE_SIZET, int(T.ACL_MDL_LOAD_FROM_MEM))
+    acl.mdl.set_config_opt(handle, A.ACL_MDL_MEM_ADDR_PTR, acl.util.bytes_to_ptr(data))
+    return acl.mdl.load_with_config(handle)[-1]
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 
