@@ -5,6 +5,7 @@ suite from it in a fresh environment.)"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -47,6 +48,8 @@ def test_pytest_acl_run_from_anywhere_gives_the_checkouts_verdict(tmp_path, buil
          *common, "--acl-report-dir", str(tmp_path / "checkout-reports")], cwd=ROOT,
         capture_output=True, text=True, timeout=300)
     assert elsewhere.returncode == checkout.returncode == 0, elsewhere.stdout[-2000:]
-    assert summary(elsewhere) == summary(checkout) == "15 passed"
+    assert summary(elsewhere) == summary(checkout)
+    assert re.fullmatch(r"\d+ passed", summary(checkout)) and \
+        int(summary(checkout).split()[0]) >= 15
     (run,) = (tmp_path / "reports").iterdir()  # results where pytest-acl run started
     assert '"nodeid": "suites/test_lifecycle.py::' in (run / "results.jsonl").read_text()
