@@ -1,9 +1,9 @@
 """Suite sensitivity: every defect of the simulator's registry makes the conformance suite
 fail.
 
-- Quick (every ``pytest tests``): each defect, one parametrized test, runs the suite file that
+- Quick (every ``pytest tests``): each defect, one parametrized test, runs the suite test that
   should kill it (``KILLED_BY``, data) in-process with ``-x`` and ``--acl-strict-codes``;
-  the same files pass without defects.
+  the same tests pass without defects.
 - The full sweep (``-m whole_suite``, CI): the whole quick suite against each defect in a
   subprocess, printing the kill table (defect → first failing test). Observed-level clauses
   count (``--acl-strict-codes``); the table says which kills came through behaviour drift.
@@ -25,51 +25,95 @@ from pytest_acl.sim.defects import DEFECTS, FATAL
 ROOT = Path(__file__).resolve().parent.parent
 # The process-ending and hanging defects are left out: the runner's tests use them.
 KILLABLE = [defect for defect in DEFECTS if defect not in FATAL]
-# Which suite file kills each defect (the file of its first failure in the full sweep).
+# The test that kills each defect: the first failure of its file in the full sweep (node
+# ids under suites/; run alone, in-process, with --acl-strict-codes).
 KILLED_BY = {
-    "query_underreports_work": "test_load_variants.py",
-    "query_from_mem_disagrees": "test_query_size.py",
-    "dynamic_query_reports_work": "test_query_size.py",
-    "with_mem_ignores_weight_ptr": "test_sharing.py",
-    "user_work_memory_ignored": "test_user_memory.py",
-    "weight_size_check_skipped": "test_user_memory.py",
-    "work_size_check_skipped": "test_user_memory.py",
-    "null_weight_ptr_with_size_rejected": "test_bundles.py",
-    "system_load_skips_weight_memory": "test_query_size.py",
-    "bundle_index_equal_count_accepted": "test_bundles.py",
-    "model_ids_reused": "test_lifecycle.py",
-    "unload_leaks_system_memory": "test_bad_models.py",
-    "execute_writes_weight_memory": "test_sharing.py",
-    "truncated_model_accepted": "test_bad_models.py",
-    "unload_twice_succeeds": "test_lifecycle.py",
-    "wrong_context_accepted": "test_lifecycle.py",
-    "async_out_of_stream_order": "test_sharing.py",
-    "desc_wrong_output_size": "test_load_variants.py",
-    "outputs_perturbed": "test_bundles.py",
-    "bundle_unload_keeps_models": "test_bundles.py",
-    "load_ignores_current_device": "test_query_size.py",
-    "unload_frees_user_weights": "test_sharing.py",
-    "failed_load_keeps_weights": "test_lifecycle.py",
-    "async_reads_inputs_at_launch": "test_sharing.py",
-    "user_weights_copied": "test_load_variants.py",
-    "bundle_user_variables_ignored": "test_bundles.py",
-    "mem_load_skips_size_checks": "test_user_memory.py",
-    "bundle_variable_size_unchecked": "test_bundles.py",
-    "bundle_get_size_index_unchecked": "test_bundles.py",
-    "desc_of_unloaded_model_answered": "test_lifecycle.py",
-    "desc_not_cleared_on_refusal": "test_lifecycle.py",
-    "outputs_overrun": "test_lifecycle.py",
-    "null_output_not_returned": "test_lifecycle.py",
-    "config_load_pads_short_models": "test_bad_models.py",
-    "bundle_query_accepts_any_file": "test_bad_models.py",
-    "config_mem_size_from_header": "test_config.py",
+    "query_underreports_work":
+        "test_load_variants.py::"
+        "test_variant_loads_runs_and_unloads[default_context-sync-file_with_mem-work_user-"
+        "weight_system-exact-mlp]",
+    "query_from_mem_disagrees":
+        "test_query_size.py::test_queries_agree_with_each_other_and_the_file[mlp]",
+    "dynamic_query_reports_work":
+        "test_query_size.py::test_queries_agree_with_each_other_and_the_file[dyn_shape]",
+    "with_mem_ignores_weight_ptr":
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+    "user_work_memory_ignored":
+        "test_user_memory.py::test_weights_live_in_the_user_buffer_and_stay_unchanged[mlp]",
+    "weight_size_check_skipped": "test_user_memory.py::test_too_small_weight_buffer_is_refused[1]",
+    "work_size_check_skipped": "test_user_memory.py::test_too_small_work_buffer_is_refused",
+    "null_weight_ptr_with_size_rejected":
+        "test_bundles.py::"
+        ""
+        "test_every_graph_loads_and_runs_the_weight_update_flow[bundle_init_file_load_model_with_mem-work_system-weight_system]",
+    "system_load_skips_weight_memory":
+        "test_query_size.py::test_system_managed_load_takes_the_queried_memory[mlp]",
+    "bundle_index_equal_count_accepted":
+        "test_bundles.py::test_index_at_or_beyond_the_count_is_refused[bundle_load_file]",
+    "model_ids_reused": "test_lifecycle.py::test_ids_are_unique_count_up_and_are_not_reused",
+    "unload_leaks_system_memory": "test_bad_models.py::test_corruption[checksum_garbage-load_file]",
+    "execute_writes_weight_memory":
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+    "truncated_model_accepted": "test_bad_models.py::test_corruption[truncated_body-load_file]",
+    "unload_twice_succeeds":
+        "test_lifecycle.py::test_unload_twice_and_execute_after_unload_are_refused",
+    "wrong_context_accepted": "test_lifecycle.py::test_execute_and_unload_from_another_context",
+    "async_out_of_stream_order": "test_sharing.py::test_async_pipeline_on_one_stream_runs_in_order",
+    "desc_wrong_output_size":
+        "test_load_variants.py::"
+        "test_variant_loads_runs_and_unloads[default_context-sync-file-work_system-weight_system-"
+        "mlp]",
+    "outputs_perturbed":
+        "test_bundles.py::test_every_graph_loads_and_runs_the_weight_update_flow[bundle_load_file]",
+    "bundle_unload_keeps_models":
+        "test_bundles.py::test_every_graph_loads_and_runs_the_weight_update_flow[bundle_load_file]",
+    "load_ignores_current_device":
+        "test_query_size.py::test_system_managed_load_takes_the_queried_memory[mlp]",
+    "unload_frees_user_weights":
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+    "failed_load_keeps_weights":
+        "test_lifecycle.py::"
+        "test_a_load_short_of_device_memory_anywhere_fails_cleanly[all_but_a_little-mlp]",
+    "async_reads_inputs_at_launch":
+        "test_sharing.py::test_async_pipeline_on_one_stream_runs_in_order",
+    "user_weights_copied":
+        "test_load_variants.py::"
+        "test_variant_loads_runs_and_unloads[default_context-sync-file_with_mem-work_system-"
+        "weight_user-exact-mlp]",
+    "bundle_user_variables_ignored":
+        "test_bundles.py::"
+        ""
+        "test_every_graph_loads_and_runs_the_weight_update_flow[bundle_init_file_load_model_with_mem-work_user-weight_user-exact]",
+    "mem_load_skips_size_checks":
+        "test_user_memory.py::"
+        "test_too_small_user_buffers_are_refused_on_every_path[mem_with_mem-work]",
+    "bundle_variable_size_unchecked": "test_bundles.py::test_too_small_variable_memory_is_refused",
+    "bundle_get_size_index_unchecked":
+        "test_bundles.py::test_query_info_from_memory_and_the_size_index_range",
+    "desc_of_unloaded_model_answered":
+        "test_lifecycle.py::test_desc_of_an_unloaded_model_is_refused_and_a_reused_desc_cleared",
+    "desc_not_cleared_on_refusal":
+        "test_lifecycle.py::test_desc_of_an_unloaded_model_is_refused_and_a_reused_desc_cleared",
+    "outputs_overrun": "test_lifecycle.py::test_load_execute_unload_in_a_created_context",
+    "null_output_not_returned":
+        "test_lifecycle.py::test_sync_execute_allocates_null_output_buffers[mlp]",
+    "config_load_pads_short_models":
+        "test_bad_models.py::test_corruption[truncated_body-config_file]",
+    "bundle_query_accepts_any_file":
+        "test_bad_models.py::test_bundle_corruption[model_as_bundle-bundle_query_info_from_file]",
+    "config_mem_size_from_header":
+        "test_config.py::test_missing_required_attributes[mem_without_size]",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 
 
-def test_every_defect_has_its_killing_file():
+def killing_file(defect: str) -> str:
+    return KILLED_BY[defect].split("::", 1)[0]
+
+
+def test_every_defect_has_its_killing_test():
     assert set(KILLED_BY) == set(KILLABLE)
-    assert all((ROOT / "suites" / name).is_file() for name in KILLED_BY.values())
+    assert all((ROOT / "suites" / killing_file(name)).is_file() for name in KILLED_BY)
 
 
 def run_in_process(pytester, monkeypatch, built_catalog, defect: str, *files: str):
@@ -84,12 +128,12 @@ def run_in_process(pytester, monkeypatch, built_catalog, defect: str, *files: st
 
 def test_the_killing_files_pass_without_defects(pytester, monkeypatch, built_catalog):
     result = run_in_process(pytester, monkeypatch, built_catalog, "",
-                            *sorted(set(KILLED_BY.values()) - {"test_load_variants.py"}))
+                            *sorted(set(KILLED_BY.values())))
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
 
 
 @pytest.mark.parametrize("defect", KILLABLE)
-def test_each_defect_is_killed_by_its_file(pytester, monkeypatch, built_catalog, defect):
+def test_each_defect_is_killed_by_its_test(pytester, monkeypatch, built_catalog, defect):
     result = run_in_process(pytester, monkeypatch, built_catalog, defect, KILLED_BY[defect])
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
 
