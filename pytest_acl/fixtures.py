@@ -243,9 +243,10 @@ def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
     stop = start_log(backend.module)
     yield
     log = stop()
-    if log is not None and request.node.stash.get(CALL_FAILED, False):
+    if log is not None and request.node.stash.get(CALL_FAILED, True):
         # released before the leak check (_acl_markers tears down after this fixture): the
-        # failure is reported once, and the next test starts clean
+        # failure is reported once, and the next test starts clean. A call that never ended
+        # (setup failed, or the run was interrupted) counts as failed.
         released = log.ledger.release(backend.module)
         if released:
             request.node.user_properties.append(("acl.released_after_failure", released))
@@ -284,6 +285,8 @@ def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
     request.getfixturevalue("acl_device")
     before = backend.snapshot()
     yield
+    if CALL_FAILED not in node.stash:
+        return  # the call never ended (interrupted): no verdict, and its leftovers are released
     report = leakcheck.leak_report(node.nodeid, before, backend.snapshot())
     if report:
         pytest.fail(report, pytrace=False)

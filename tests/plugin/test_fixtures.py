@@ -421,3 +421,20 @@ def test_a_failed_test_is_reported_once_and_its_leftovers_released(pytester, bui
     result.stdout.fnmatch_lines(["ERROR *test_passes_but_leaks*"])
     assert "ERROR test_a_failed_test_is_reported_once_and_its_leftovers_released.py::" \
            "test_fails_holding_everything" not in output
+
+
+def test_an_interrupted_test_gets_no_leak_verdict_and_the_run_ends_interrupted(pytester):
+    # Ctrl-C in the middle of a test: its teardown runs as the session ends; what it held is
+    # released, not reported as a leak (which would turn the interruption into an error)
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.acl_leak_check
+        def test_interrupted_holding_memory(acl, acl_device):
+            acl.rt.malloc(4096, 0)
+            raise KeyboardInterrupt
+    """)
+    result = pytester.runpytest(*INNER, no_reraise_ctrlc=True)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    output = result.stdout.str()
+    assert "left resources behind" not in output and "Traceback" not in output
