@@ -11,12 +11,15 @@ keeps its leftovers: the leak check reports them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 # Set on a test's item once its call phase has ended: whether it failed.
 CALL_FAILED = pytest.StashKey[bool]()
+# Set while a test runs: releases what pins its fixtures' memory (PINNING) and says what it did.
+RELEASE_PINNING = pytest.StashKey[Callable[[], list[str]]]()
 
 # function → kind of what its successful call acquires
 ACQUIRES = {
@@ -40,6 +43,9 @@ RELEASED_BY = {function: kind for kind, function in RELEASES.items()}
 TRACKED = frozenset(ACQUIRES) | frozenset(RELEASED_BY)
 # Models before the memory they may use, streams before their contexts.
 ORDER = ("model", "bundle", "stream", "dataset", "data_buffer", "device", "host", "context")
+# What pins memory a fixture owns: released as soon as the call fails, before the fixtures'
+# teardown frees that memory (which would otherwise be freed under a loaded model).
+PINNING = ("model", "bundle")
 
 
 def _handle(result: Any) -> int | None:
@@ -75,11 +81,13 @@ class Ledger:
         with self._lock:
             return [(kind, handle) for kind in ORDER for handle in self._held[kind]]
 
-    def release(self, module: Any) -> list[str]:
-        """Release everything still held, in ``ORDER``; return what was released (and how
-        each release ended, when it did not return 0)."""
+    def release(self, module: Any, kinds: tuple[str, ...] = ORDER) -> list[str]:
+        """Release everything of ``kinds`` still held, in ``ORDER``; return what was released
+        (and how each release ended, when it did not return 0)."""
         done = []
         for kind, handle in self.held():
+            if kind not in kinds:
+                continue
             path = RELEASES[kind].removeprefix("acl.").split(".")
             target = module
             for part in path:
@@ -91,6 +99,6 @@ class Ledger:
                 continue
             done.append(f"{RELEASES[kind]}({handle:#x})" + (f" returned {ret}" if ret else ""))
         with self._lock:
-            for kind in ORDER:
+            for kind in kinds:
                 self._held[kind].clear()
         return done

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_acl.cleanup import CALL_FAILED
+from pytest_acl.cleanup import CALL_FAILED, PINNING, RELEASE_PINNING
 
 if TYPE_CHECKING:
     from pytest_acl.backends import Backend
@@ -133,7 +133,8 @@ def acl_stream(acl_device: int, acl: ModuleType, request: pytest.FixtureRequest)
 
 
 @pytest.fixture
-def device_memory(acl_device: int, acl: ModuleType) -> Iterator[Callable[..., DeviceBuffer]]:
+def device_memory(acl_device: int, acl: ModuleType,
+                  request: pytest.FixtureRequest) -> Iterator[Callable[..., DeviceBuffer]]:
     """Factory: ``device_memory(size, policy=0) -> DeviceBuffer`` (``.ptr``, ``.size``,
     ``.write()``, ``.read()``). Each buffer has canaries before and after it; at teardown a
     damaged canary fails the test, then the memory is freed."""
@@ -159,7 +160,7 @@ def device_memory(acl_device: int, acl: ModuleType) -> Iterator[Callable[..., De
         ret = acl.rt.free(buffer.base)
         if ret != 0:
             problems.append(f"acl.rt.free({buffer.base:#x}) returned {describe(ret)}")
-    if problems:
+    if problems and CALL_FAILED in request.node.stash:  # not when interrupted: no verdict
         pytest.fail("device_memory: " + "\n".join(problems), pytrace=False)
 
 
@@ -241,7 +242,12 @@ def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
     from pytest_acl.results.calls import start_log
 
     stop = start_log(backend.module)
+    log = getattr(backend.module, "log", None)
+    if log is not None:
+        request.node.stash[RELEASE_PINNING] = lambda: log.ledger.release(backend.module, PINNING)
     yield
+    if RELEASE_PINNING in request.node.stash:
+        del request.node.stash[RELEASE_PINNING]
     log = stop()
     if log is not None and request.node.stash.get(CALL_FAILED, True):
         # released before the leak check (_acl_markers tears down after this fixture): the

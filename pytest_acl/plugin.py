@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_acl import activation, markers, options
-from pytest_acl.cleanup import CALL_FAILED
+from pytest_acl.cleanup import CALL_FAILED, RELEASE_PINNING
 from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
     _acl_call_log,
     _acl_device_session,
@@ -109,6 +109,21 @@ def _add_session_fixtures(item: pytest.Item) -> None:
     own = getattr(getattr(item, "_fixtureinfo", None), "argnames", ())
     at = min((names.index(name) for name in own if name in names), default=len(names))
     names[at:at] = [name for name in SESSION_FIXTURES if name not in names]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """A test that raised (failed, or was interrupted) has the models and bundles it left
+    loaded unloaded at once — before its fixtures' teardown frees memory they may use."""
+    try:
+        return (yield)
+    except BaseException:
+        release = item.stash.get(RELEASE_PINNING, None)
+        if release is not None:
+            released = release()
+            if released:
+                item.user_properties.append(("acl.released_after_failure", released))
+        raise
 
 
 @pytest.hookimpl(wrapper=True)

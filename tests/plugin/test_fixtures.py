@@ -438,3 +438,26 @@ def test_an_interrupted_test_gets_no_leak_verdict_and_the_run_ends_interrupted(p
     assert result.ret == pytest.ExitCode.INTERRUPTED
     output = result.stdout.str()
     assert "left resources behind" not in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize(("ending", "outcome"), [
+    ("raise KeyboardInterrupt", pytest.ExitCode.INTERRUPTED),
+    ("assert False, 'the test failed'", pytest.ExitCode.TESTS_FAILED),
+])
+def test_a_test_ending_with_its_model_in_fixture_memory_is_reported_once(
+        pytester, built_catalog, ending, outcome):
+    # the model is unloaded as the call ends, before device_memory frees the memory it uses
+    pytester.makepyfile(f"""
+        def test_ends_while_a_model_uses_its_memory(acl, acl_device, acl_models, device_memory):
+            model = acl_models["mlp"]
+            work, weight = device_memory(model.work_size), device_memory(model.weight_size)
+            _, ret = acl.mdl.load_from_file_with_mem(str(model.path), work.ptr, work.size,
+                                                     weight.ptr, weight.size)
+            assert ret == 0
+            {ending}
+    """)
+    result = pytester.runpytest(*INNER, "--acl-model-dir", str(built_catalog[0]),
+                                no_reraise_ctrlc=True)
+    output = result.stdout.str()
+    assert result.ret == outcome, output
+    assert "Traceback" not in output and "ERROR" not in output and "freed_while" not in output
