@@ -57,15 +57,23 @@ class Loaded:
     # role ("work", "weight", "variables") → (ptr, size) of the user buffers given to the load
     user_memory: dict[str, tuple[int, int]] = field(default_factory=dict)
     user_cost: int = 0  # device memory the user buffers took (allocator rounding included)
+    # allocates the user buffers instead of acl.rt.malloc, e.g. the device_memory fixture
+    # (canaried buffers that it frees itself); what it returned, by role, is in ``buffers``
+    allocate: Callable[[int], Any] | None = None
+    buffers: dict[str, Any] = field(default_factory=dict)
 
     def user_buffer(self, role: str, size: int) -> int:
         """Allocate a user buffer for ``role`` (work and variables filled with SENTINEL)."""
         acl = self.acl
         free_before = acl.rt.get_mem_info(ACL_HBM_MEM)[0]
-        ptr, ret = acl.rt.malloc(size, 0)
-        check(ret, f"acl.rt.malloc({size})")
+        if self.allocate is not None:
+            self.buffers[role] = buffer = self.allocate(size)
+            ptr = buffer.ptr
+        else:
+            ptr, ret = acl.rt.malloc(size, 0)
+            check(ret, f"acl.rt.malloc({size})")
+            self.user_buffers.append(ptr)
         self.user_cost += free_before - acl.rt.get_mem_info(ACL_HBM_MEM)[0]
-        self.user_buffers.append(ptr)
         self.user_memory[role] = (ptr, size)
         if role != "weight":
             check(acl.rt.memset(ptr, size, SENTINEL, size), "acl.rt.memset")
@@ -111,18 +119,30 @@ class Variant:
         return ALL_OWNERSHIPS if self.with_mem else SYSTEM_ONLY
 
 
-def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: int,
-                  weight: int) -> tuple[int, int, int, int]:
+# What a test supplies for a role ("work", "weight", "variables") instead of the variant's
+# own choice: a size to allocate (e.g. what a query returned), or a (ptr, size) buffer used as
+# it is and not freed here (e.g. one work buffer several loads share).
+Given = dict[str, int | tuple[int, int]]
+
+
+def _user_buffers(loaded: Loaded, ownership: Ownership, work: int, weight: int,
+                  given: Given) -> tuple[int, int, int, int]:
     """(work_ptr, work_size, weight_ptr, weight_size) for the ownership; NULL pointers
     carry a junk size on purpose: it must be ignored (seeds/000, 002, 003)."""
     values: list[tuple[int, int]] = []
     for role, owner, size in (("work", ownership.work, work), ("weight", ownership.weight,
                                                                weight)):
+        supplied = given.get(role)
+        if isinstance(supplied, tuple):
+            loaded.user_memory[role] = supplied
+            values.append(supplied)
+            continue
+        size = size if supplied is None else supplied
         if owner == USER and size:
             size += LARGER_BY if ownership.size == "larger" else 0
-            given = (size // 2 if role == "work" else size - 1) if ownership.size == "smaller" \
+            told = (size // 2 if role == "work" else size - 1) if ownership.size == "smaller" \
                 else size
-            values.append((loaded.user_buffer(role, size), given))
+            values.append((loaded.user_buffer(role, size), told))
         else:
             values.append((0, 0xDEAD))
     (work_ptr, work_size), (weight_ptr, weight_size) = values
@@ -130,21 +150,31 @@ def _user_buffers(acl: ModuleType, loaded: Loaded, ownership: Ownership, work: i
 
 
 def _model_bytes(loaded: Loaded, entry: ModelEntry) -> tuple[int, int]:
-    data = entry.path.read_bytes()
-    loaded.keep.append(data)
+    """(ptr, size) of the model file's bytes in host memory, kept alive by ``loaded`` (one
+    copy per load: the query and the load see the same buffer)."""
+    if not loaded.keep:
+        loaded.keep.append(entry.path.read_bytes())
+    data = loaded.keep[0]
+    assert isinstance(data, bytes)
     return loaded.acl.util.bytes_to_ptr(data), len(data)
 
 
-def load_model(variant: Variant, acl: ModuleType, entry: ModelEntry,
-               ownership: Ownership) -> tuple[Loaded, int]:
-    """Load ``entry`` with a single-model variant; returns (loaded, ret)."""
-    loaded = Loaded(acl, 0)
+def load_model(variant: Variant, acl: ModuleType, entry: ModelEntry, ownership: Ownership,
+               allocate: Callable[[int], Any] | None = None,
+               given: Given | None = None) -> tuple[Loaded, int]:
+    """Load ``entry`` with a single-model variant — for user memory: query the sizes, allocate
+    (with ``allocate`` if given) and load with them; returns (loaded, ret)."""
+    loaded = Loaded(acl, 0, allocate=allocate)
     path = str(entry.path)
     work = weight = 0
-    if variant.with_mem:
+    if variant.with_mem and variant.source == "file":
         work, weight, ret = acl.mdl.query_size(path)
         check(ret, f"acl.mdl.query_size({path})")
-    memory = _user_buffers(acl, loaded, ownership, work, weight) if variant.with_mem else None
+    elif variant.with_mem:  # the model is in memory: so is what the sizes are queried from
+        work, weight, ret = acl.mdl.query_size_from_mem(*_model_bytes(loaded, entry))
+        check(ret, f"acl.mdl.query_size_from_mem({entry.name})")
+    memory = (_user_buffers(loaded, ownership, work, weight, given or {}) if variant.with_mem
+              else None)
     if variant.family == "model":
         if variant.source == "file":
             model_id, ret = (acl.mdl.load_from_file_with_mem(path, *memory) if memory
@@ -199,9 +229,11 @@ class LoadedBundle:
 
 
 def open_bundle(variant: Variant, acl: ModuleType, entry: ModelEntry,
-                user_variables: bool = False) -> tuple[LoadedBundle, int]:
-    """Load (load mode) or initialise (init mode) a bundle; returns (bundle, ret)."""
-    loaded = Loaded(acl, 0)
+                user_variables: bool = False, allocate: Callable[[int], Any] | None = None,
+                given: Given | None = None) -> tuple[LoadedBundle, int]:
+    """Load (load mode) or initialise (init mode) a bundle — with user variable memory of the
+    manifest's size or ``given["variables"]``; returns (bundle, ret)."""
+    loaded = Loaded(acl, 0, allocate=allocate)
     path = str(entry.path)
     if variant.family == "bundle_load":
         if variant.source == "file":
@@ -210,8 +242,11 @@ def open_bundle(variant: Variant, acl: ModuleType, entry: ModelEntry,
             bundle_id, ret = acl.mdl.bundle_load_from_mem(*_model_bytes(loaded, entry))
     else:
         var_ptr = var_size = 0
-        if user_variables:
-            var_size = entry.data["var_size"]
+        supplied = (given or {}).get("variables")
+        if isinstance(supplied, tuple):
+            var_ptr, var_size = loaded.user_memory["variables"] = supplied
+        elif user_variables:
+            var_size = entry.data["var_size"] if supplied is None else supplied
             var_ptr = loaded.user_buffer("variables", var_size)
         if variant.source == "file":
             bundle_id, ret = acl.mdl.bundle_init_from_file(path, var_ptr, var_size)
@@ -224,8 +259,9 @@ def open_bundle(variant: Variant, acl: ModuleType, entry: ModelEntry,
 
 
 def load_bundle_graph(variant: Variant, bundle: LoadedBundle, entry: ModelEntry, index: int,
-                      ownership: Ownership) -> tuple[int, int]:
-    """The model id of graph ``index``: looked up (load mode) or loaded (init mode)."""
+                      ownership: Ownership, given: Given | None = None) -> tuple[int, int]:
+    """The model id of graph ``index``: looked up (load mode) or loaded (init mode, with user
+    memory of the manifest's sizes or ``given``)."""
     acl = bundle.acl
     if variant.family == "bundle_load":
         return acl.mdl.bundle_get_model_id(bundle.bundle_id, index)
@@ -233,8 +269,8 @@ def load_bundle_graph(variant: Variant, bundle: LoadedBundle, entry: ModelEntry,
         {"work_size": 0, "weight_size": 0}
     if variant.name.endswith("load_model"):
         return acl.mdl.bundle_load_model(bundle.bundle_id, index)
-    memory = _user_buffers(acl, bundle.loaded, ownership, graph["work_size"],
-                           graph["weight_size"])
+    memory = _user_buffers(bundle.loaded, ownership, graph["work_size"], graph["weight_size"],
+                           given or {})
     if variant.name.endswith("with_mem"):
         return acl.mdl.bundle_load_model_with_mem(bundle.bundle_id, index, *memory)
     handle = acl.mdl.create_config_handle()
@@ -275,12 +311,17 @@ def _model_name(source: str, mem: bool) -> str:
     return f"{source}{'_with_mem' if mem else ''}"
 
 
+# What a variant with user memory queries the sizes with first (seeds/000, 002).
+_QUERY_APIS = {("file", True): ("mdl.query_size",), ("mem", True): ("mdl.query_size_from_mem",),
+               ("file", False): (), ("mem", False): ()}
 MODEL_VARIANTS = tuple(
-    [Variant(_model_name(source, mem), "model", source, mem, (_MODEL_APIS[source, mem],),
+    [Variant(_model_name(source, mem), "model", source, mem,
+             (*_QUERY_APIS[source, mem], _MODEL_APIS[source, mem]),
              _MODEL_CLAUSES[_model_name(source, mem)])
      for mem in (False, True) for source in ("file", "mem")]
     + [Variant(f"config_{_model_name(source, mem)}", "config", source, mem,
-               ("mdl.set_config_opt", "mdl.load_with_config"), _CONFIG_CLAUSES)
+               (*_QUERY_APIS[source, mem], "mdl.set_config_opt", "mdl.load_with_config"),
+               _CONFIG_CLAUSES)
        for mem in (False, True) for source in ("file", "mem")])
 BUNDLE_VARIANTS = tuple(
     [Variant(f"bundle_load_{source}", "bundle_load", source, False,
@@ -291,3 +332,5 @@ BUNDLE_VARIANTS = tuple(
                _INIT_CLAUSES + (_INIT_WITH_MEM_CLAUSES if mem else ()))
        for source in ("file", "mem") for how, (api, mem) in _INIT.items()])
 VARIANTS = MODEL_VARIANTS + BUNDLE_VARIANTS
+# The single-model variants that take user work and weight memory.
+MODEL_WITH_MEM = tuple(v for v in MODEL_VARIANTS if v.with_mem)

@@ -152,45 +152,65 @@ def test_unknown_bundles_foreign_graphs_and_init_mode_lookups(acl, acl_device, a
             acl.mdl.bundle_unload(bundle_id)
 
 
+def query_bundle(acl, entry, source: str) -> tuple[int, list[tuple[int, int]]]:
+    """The variable size and each graph's (work, weight) sizes, as the query API reports them
+    for the bundle file or its bytes."""
+    info = acl.mdl.bundle_create_query_info()
+    try:
+        if source == "file":
+            ret = acl.mdl.bundle_query_info_from_file(str(entry.path), info)
+        else:
+            data = entry.path.read_bytes()
+            ret = acl.mdl.bundle_query_info_from_mem(acl.util.bytes_to_ptr(data), len(data), info)
+        assert ret == 0, f"bundle_query_info_from_{source} returned {ret}"
+        count, ret = acl.mdl.bundle_get_query_model_num(info)
+        assert ret == 0
+        var_size, ret = acl.mdl.bundle_get_var_weight_size(info)
+        assert ret == 0
+        sizes = []
+        for index in range(count):
+            work, weight, ret = acl.mdl.bundle_get_size(info, index)
+            assert ret == 0, f"bundle_get_size({index}) returned {ret}"
+            sizes.append((work, weight))
+        return var_size, sizes
+    finally:
+        acl.mdl.bundle_destroy_query_info(info)
+
+
 @pytest.mark.acl_clause("bundle.query_sizes_per_graph",
-                        "bundle.load_model_by_index_with_user_memory",
                         "bundle.graph_count_matches_file",
                         "sharing.work_serial_models_share_largest")
-@pytest.mark.acl_requires(*QUERY_APIS, "mdl.bundle_init_from_file",
-                          "mdl.bundle_load_model_with_mem", "mdl.bundle_unload_model")
+@pytest.mark.acl_requires(*QUERY_APIS, "mdl.bundle_query_info_from_mem", "mdl.bundle_unload_model")
+@pytest.mark.parametrize("variant", [v.param() for v in INIT_WITH_MEM])
 def test_query_flow_with_one_shared_work_buffer(acl, acl_device, acl_stream, acl_models,
-                                                acl_hazards):
-    """query → init with user variables → every graph with exact weights and one work
-    buffer sized to the largest graph → run serially on one stream → unload → free."""
+                                                acl_hazards, variant):
+    """query → init with user variables of the queried size → every graph with weights of
+    its queried size and one work buffer sized to the largest graph → run serially on one
+    stream → unload → free."""
     entry = acl_models["bundle3"]
-    info = acl.mdl.bundle_create_query_info()
-    assert acl.mdl.bundle_query_info_from_file(str(entry.path), info) == 0
-    count, _ = acl.mdl.bundle_get_query_model_num(info)
-    assert count == len(read_bundle(entry.path.read_bytes()).models)
-    var_size, _ = acl.mdl.bundle_get_var_weight_size(info)
-    sizes = [acl.mdl.bundle_get_size(info, i)[:2] for i in range(count)]
-    acl.mdl.bundle_destroy_query_info(info)
-    buffers = [acl.rt.malloc(var_size, 0)[0]]
+    var_size, sizes = query_bundle(acl, entry, variant.source)
+    assert len(sizes) == len(read_bundle(entry.path.read_bytes()).models)
     work = max(w for w, _ in sizes)
     work_ptr = acl.rt.malloc(work, 0)[0] if work else 0
-    buffers += [work_ptr] if work_ptr else []
-    bundle_id, ret = acl.mdl.bundle_init_from_file(str(entry.path), buffers[0], var_size)
-    assert ret == 0
-    ids = []
-    for index, (_, weight) in enumerate(sizes):
-        weight_ptr = acl.rt.malloc(weight, 0)[0] if weight else 0
-        buffers += [weight_ptr] if weight_ptr else []
-        model_id, ret = acl.mdl.bundle_load_model_with_mem(bundle_id, index, work_ptr, work,
-                                                           weight_ptr, weight)
-        assert ret == 0
-        ids.append(model_id)
-    for index, model_id in enumerate(ids):
-        execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index), acl_stream)
-    for model_id in ids:
-        assert acl.mdl.bundle_unload_model(bundle_id, model_id) == 0
-    assert acl.mdl.bundle_unload(bundle_id) == 0
-    for ptr in buffers:
-        assert acl.rt.free(ptr) == 0
+    bundle, ret = open_bundle(variant, acl, entry, user_variables=True,
+                              given={"variables": var_size})
+    try:
+        assert ret == 0, f"{variant.name} returned {ret}"
+        ids = []
+        for index, (_, weight) in enumerate(sizes):
+            model_id, ret = load_bundle_graph(variant, bundle, entry, index, Ownership(USER, USER),
+                                              given={"work": (work_ptr, work), "weight": weight})
+            assert ret == 0, f"graph {index} with the queried sizes: {variant.name} returned {ret}"
+            ids.append(model_id)
+        for index, model_id in enumerate(ids):
+            execute_and_compare(acl, model_id, entry.inputs(index), entry.outputs(index),
+                                acl_stream)
+        for model_id in ids:
+            assert acl.mdl.bundle_unload_model(bundle.bundle_id, model_id) == 0
+    finally:
+        bundle.release()  # unloads the bundle, then frees its buffers
+    if work_ptr:
+        assert acl.rt.free(work_ptr) == 0
     assert acl_hazards.new() == []
 
 

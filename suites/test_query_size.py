@@ -7,6 +7,7 @@ import pytest
 
 from pytest_acl.om.reader import expected_sizes, read_model
 from pytest_acl.oracles import device_used, execute_and_compare
+from pytest_acl.variants import MODEL_WITH_MEM, USER, Ownership, load_model
 
 MODELS = ("mlp", "conv", "noweights", "multi_io", "bigweights", "dyn_shape")
 
@@ -42,28 +43,17 @@ def test_dynamic_model_query(acl, acl_device, acl_models, acl_expect):
 @pytest.mark.acl_clause("query.before_allocating_user_memory", "with_mem.queried_sizes_suffice",
                         "query.sizes_are_device_memory")
 @pytest.mark.parametrize("model", ("mlp", "conv", "multi_io"))
-@pytest.mark.parametrize("source", ("file", "mem"))
-def test_query_malloc_load_flow(acl, acl_device, acl_models, model, source):
+@pytest.mark.parametrize("variant", [v.param() for v in MODEL_WITH_MEM])
+def test_query_malloc_load_flow(acl, acl_device, acl_models, variant, model):
+    """query (from the file or the bytes, as the variant loads) → malloc exactly that →
+    load with it → execute → unload → free."""
     entry = acl_models[model]
-    data = entry.path.read_bytes()
-    ptr = acl.util.bytes_to_ptr(data)
-    work, weight, ret = (acl.mdl.query_size(str(entry.path)) if source == "file"
-                         else acl.mdl.query_size_from_mem(ptr, len(data)))
-    assert ret == 0
-    work_ptr, ret = acl.rt.malloc(work, 0)
-    assert ret == 0
-    weight_ptr, ret = acl.rt.malloc(weight, 0)
-    assert ret == 0
-    if source == "file":
-        model_id, ret = acl.mdl.load_from_file_with_mem(str(entry.path), work_ptr, work,
-                                                        weight_ptr, weight)
-    else:
-        model_id, ret = acl.mdl.load_from_mem_with_mem(ptr, len(data), work_ptr, work,
-                                                       weight_ptr, weight)
-    assert ret == 0
-    execute_and_compare(acl, model_id, entry.inputs(), entry.outputs())
-    assert acl.mdl.unload(model_id) == 0
-    assert acl.rt.free(work_ptr) == 0 and acl.rt.free(weight_ptr) == 0
+    loaded, ret = load_model(variant, acl, entry, Ownership(USER, USER))
+    try:
+        assert ret == 0, f"{variant.name} with the queried sizes returned {ret}"
+        execute_and_compare(acl, loaded.model_id, entry.inputs(), entry.outputs())
+    finally:
+        loaded.release()
 
 
 @pytest.mark.acl_clause("query.system_load_consumes_queried_memory")

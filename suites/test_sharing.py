@@ -16,6 +16,7 @@ from pytest_acl.oracles import (
     execute_and_compare,
     reference_outputs,
 )
+from pytest_acl.variants import MODEL_WITH_MEM, SYSTEM, USER, Ownership, load_model
 
 MODELS = ("mlp", "conv", "multi_io")
 
@@ -24,31 +25,36 @@ def threads_for(level: str) -> int:
     return 2 if level == "quick" else 4
 
 
-def load_sharing_work(acl, acl_models, size_rule: str):
-    """Every model on one user work buffer: sized to the largest need, or to the total."""
+def load_sharing_work(acl, acl_models, size_rule: str, variant):
+    """Every model loaded with ``variant`` on one user work buffer: sized to the largest
+    queried need, or to the total. Returns the buffer and the loads by model."""
     needs = {m: acl.mdl.query_size(str(acl_models[m].path))[0] for m in MODELS}
     size = max(needs.values()) if size_rule == "largest" else sum(needs.values())
     work_ptr, ret = acl.rt.malloc(size, 0)
     assert ret == 0
-    ids = {}
+    loads = {}
     for name in MODELS:
-        model_id, ret = acl.mdl.load_from_file_with_mem(str(acl_models[name].path), work_ptr,
-                                                        size, 0, 0)
-        assert ret == 0, f"{name} refused a shared work buffer of {size} bytes"
-        ids[name] = model_id
-    return work_ptr, ids
+        loaded, ret = load_model(variant, acl, acl_models[name], Ownership(USER, SYSTEM),
+                                 given={"work": (work_ptr, size)})
+        assert ret == 0, f"{name} refused a shared work buffer of {size} bytes ({variant.name})"
+        loads[name] = loaded
+    return work_ptr, loads
 
 
-def release(acl, work_ptr, ids):
-    for model_id in ids.values():
-        assert acl.mdl.unload(model_id) == 0
+def release(acl, work_ptr, loads):
+    for loaded in loads.values():
+        loaded.release()
     assert acl.rt.free(work_ptr) == 0
+
+
+WITH_MEM = [v.param() for v in MODEL_WITH_MEM]
 
 
 @pytest.mark.acl_clause("sharing.work_serial_models_share_largest",
                         "sharing.serial_by_lock_for_sync")
+@pytest.mark.parametrize("variant", WITH_MEM)
 def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_hazards,
-                                               acl_level):
+                                               acl_level, variant):
     count = threads_for(acl_level)
     cases = {}  # model → (per-thread inputs, their expected outputs)
     for name in MODELS:
@@ -56,7 +62,7 @@ def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_
         inputs = distinct_inputs(entry.inputs(), count)
         cases[name] = inputs, reference_outputs(acl, str(entry.path), inputs,
                                                 [a.nbytes for a in entry.outputs().values()])
-    work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
+    work_ptr, loads = load_sharing_work(acl, acl_models, "largest", variant)
     context, _ = acl.rt.get_context()
     lock, errors = threading.Lock(), []
     barrier = threading.Barrier(count)
@@ -73,7 +79,7 @@ def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_
             inputs, expected = cases[name]
             with lock:
                 try:
-                    execute_and_compare(acl, ids[name], inputs[index], expected[index])
+                    execute_and_compare(acl, loads[name].model_id, inputs[index], expected[index])
                 except AssertionError as error:
                     errors.append(f"thread {index}, {name}: {error}")
 
@@ -84,35 +90,40 @@ def test_shared_work_under_a_lock_from_threads(acl, acl_device, acl_models, acl_
         thread.join()
     assert errors == []
     assert acl_hazards.new() == []
-    release(acl, work_ptr, ids)
+    release(acl, work_ptr, loads)
 
 
 @pytest.mark.acl_clause("sharing.work_serial_models_share_largest",
                         "sharing.serial_by_one_stream_for_async")
-def test_shared_work_async_on_one_stream(acl, acl_device, acl_stream, acl_models, acl_hazards):
-    work_ptr, ids = load_sharing_work(acl, acl_models, "largest")
+@pytest.mark.parametrize("variant", WITH_MEM)
+def test_shared_work_async_on_one_stream(acl, acl_device, acl_stream, acl_models, acl_hazards,
+                                         variant):
+    work_ptr, loads = load_sharing_work(acl, acl_models, "largest", variant)
     for _ in range(2):
         for name in MODELS:
             entry = acl_models[name]
-            execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs(), acl_stream)
+            execute_and_compare(acl, loads[name].model_id, entry.inputs(), entry.outputs(),
+                                acl_stream)
     assert acl_hazards.new() == []
-    release(acl, work_ptr, ids)
+    release(acl, work_ptr, loads)
 
 
 @pytest.mark.acl_clause("sharing.work_total_size_english_page")
-def test_shared_work_sized_to_the_total(acl, acl_device, acl_models):
-    work_ptr, ids = load_sharing_work(acl, acl_models, "total")
+@pytest.mark.parametrize("variant", WITH_MEM)
+def test_shared_work_sized_to_the_total(acl, acl_device, acl_models, variant):
+    work_ptr, loads = load_sharing_work(acl, acl_models, "total", variant)
     for name in MODELS:
         entry = acl_models[name]
-        execute_and_compare(acl, ids[name], entry.inputs(), entry.outputs())
-    release(acl, work_ptr, ids)
+        execute_and_compare(acl, loads[name].model_id, entry.inputs(), entry.outputs())
+    release(acl, work_ptr, loads)
 
 
 @pytest.mark.acl_clause("sharing.weight_same_model_per_thread",
                         "sharing.weight_not_freed_while_shared",
                         "with_mem.weights_read_only_during_inference")
+@pytest.mark.parametrize("variant", WITH_MEM)
 def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_models,
-                                                      acl_hazards, acl_level):
+                                                      acl_hazards, acl_level, variant):
     entry = acl_models["conv"]
     _, weight, _ = acl.mdl.query_size(str(entry.path))
     count = threads_for(acl_level)
@@ -121,18 +132,20 @@ def test_one_weight_buffer_shared_by_per_thread_loads(acl, acl_device, acl_model
                                  [a.nbytes for a in entry.outputs().values()])
     weight_ptr, _ = acl.rt.malloc(weight, 0)
     context, _ = acl.rt.get_context()
-    errors, ids = [], []
+    errors, ids, held = [], [], []
     barrier = threading.Barrier(count)
 
     def worker(index: int) -> None:
         acl.rt.set_context(context)
-        model_id, ret = acl.mdl.load_from_file_with_mem(str(entry.path), 0, 0, weight_ptr,
-                                                        weight)
+        loaded, ret = load_model(variant, acl, entry, Ownership(SYSTEM, USER),
+                                 given={"weight": (weight_ptr, weight)})
         if ret:
-            errors.append(f"load returned {ret}")
+            errors.append(f"{variant.name} returned {ret}")
             barrier.abort()
             return
+        model_id = loaded.model_id
         ids.append(model_id)
+        held.append(loaded)  # a load from memory keeps its model bytes alive
         try:
             barrier.wait(timeout=60)
             for _ in range(3):

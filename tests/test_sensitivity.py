@@ -37,11 +37,16 @@ KILLED_BY = {
     "dynamic_query_reports_work":
         "test_query_size.py::test_queries_agree_with_each_other_and_the_file[dyn_shape]",
     "with_mem_ignores_weight_ptr":
-        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads[file_with_mem]",
     "user_work_memory_ignored":
-        "test_user_memory.py::test_weights_live_in_the_user_buffer_and_stay_unchanged[mlp]",
-    "weight_size_check_skipped": "test_user_memory.py::test_too_small_weight_buffer_is_refused[1]",
-    "work_size_check_skipped": "test_user_memory.py::test_too_small_work_buffer_is_refused",
+        "test_user_memory.py::"
+        "test_weights_live_in_the_user_buffer_and_stay_unchanged[file_with_mem-mlp]",
+    "weight_size_check_skipped":
+        "test_user_memory.py::"
+        "test_too_small_user_buffers_are_refused_on_every_path[file_with_mem-weight]",
+    "work_size_check_skipped":
+        "test_user_memory.py::"
+        "test_too_small_user_buffers_are_refused_on_every_path[file_with_mem-work]",
     "null_weight_ptr_with_size_rejected":
         "test_bundles.py::"
         ""
@@ -53,7 +58,7 @@ KILLED_BY = {
     "model_ids_reused": "test_lifecycle.py::test_ids_are_unique_count_up_and_are_not_reused",
     "unload_leaks_system_memory": "test_bad_models.py::test_corruption[checksum_garbage-load_file]",
     "execute_writes_weight_memory":
-        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads[file_with_mem]",
     "truncated_model_accepted": "test_bad_models.py::test_corruption[truncated_body-load_file]",
     "unload_twice_succeeds":
         "test_lifecycle.py::test_unload_twice_and_execute_after_unload_are_refused",
@@ -70,7 +75,7 @@ KILLED_BY = {
     "load_ignores_current_device":
         "test_query_size.py::test_system_managed_load_takes_the_queried_memory[mlp]",
     "unload_frees_user_weights":
-        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads",
+        "test_sharing.py::test_one_weight_buffer_shared_by_per_thread_loads[file_with_mem]",
     "failed_load_keeps_weights":
         "test_lifecycle.py::"
         "test_a_load_short_of_device_memory_anywhere_fails_cleanly[all_but_a_little-mlp]",

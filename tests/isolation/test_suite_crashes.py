@@ -57,7 +57,7 @@ def test_crashes_and_hangs_in_the_suite_are_recorded_and_the_run_goes_on(
     assert exited["crash"]["call"] == "acl.mdl.load_from_mem" and exited["crash"]["call_in_flight"]
     assert "exited with status 1" in exited["message"]
 
-    hung = by_id["suites/test_sharing.py::test_shared_work_async_on_one_stream"]
+    hung = by_id["suites/test_sharing.py::test_shared_work_async_on_one_stream[file_with_mem]"]
     assert hung["outcome"] == "timeout"
     assert f"past its limit of {LIMIT} s" in hung["message"]
     assert "Timeout (0:00:03)!" in hung["crash"]["stacks"]
