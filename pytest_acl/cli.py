@@ -102,22 +102,27 @@ def _models_build(args: argparse.Namespace) -> int:
     except (AtcUnavailable, BuildError, CatalogNotFound) as exc:
         print(f"pytest-acl models build: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. --out is a file, or not writable
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"pytest-acl models build: cannot write{where}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     print(f"manifest: {Path(args.out) / 'manifest.json'} ({len(manifest['models'])} models)")
     return 0
 
 
 def _models_inspect(args: argparse.Namespace) -> int:
-    from pytest_acl.om.inspect import inspect_bytes, verdict
+    from pytest_acl.om.files import ModelFileError
+    from pytest_acl.om.inspect import inspect_file, verdict
 
     worst = 0
     for name in args.files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+        try:  # a regular file of at most MODEL_FILE_LIMIT bytes: no FIFO, device or directory
+            lines, code = inspect_file(name)
+        except ModelFileError as exc:
+            print(f"pytest-acl models inspect: {exc}", file=sys.stderr)
             worst = worst or 1
             continue
-        lines, code = inspect_bytes(data, name)
         print("\n".join(lines))
         print(f"verdict: {verdict(code)}")
         worst = worst or (1 if code else 0)

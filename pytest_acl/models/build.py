@@ -4,15 +4,23 @@
 ``target="atc"`` drives ATC on an NPU host (atc.py). A model is rebuilt only when its cache
 key changes — the key hashes the catalog source, the builder's own sources, the model name,
 the target and the SoC — so a second build is near-instant and a changed compiler never
-leaves stale files behind.
+leaves stale files behind. A model is also rebuilt when its file no longer has the SHA-256
+the manifest records, or when the old manifest names a file outside ``out`` (never followed).
+
+Builds into one directory take turns: each holds an exclusive ``flock`` on ``out/.build.lock``
+for its whole run, so a second build (another process, an xdist worker) waits and then reuses
+what the first built. Every file is written under a temporary name no other writer uses and
+renamed into place, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import hashlib
 import mmap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +31,15 @@ import onnx
 from pytest_acl import __version__
 from pytest_acl.models.catalog import load_catalog
 from pytest_acl.models.manifest import (
+    FILE_FIELDS,
     FORMAT,
+    TEMPORARY_SUFFIX,
+    CatalogError,
+    entry_file,
+    file_digest,
     read_manifest,
     reference_key,
+    write_atomically,
     write_manifest,
     write_reference,
 )
@@ -38,6 +52,7 @@ _BUILDER_SOURCES = sorted([*(_PACKAGE / "om").glob("*.py"), *(_PACKAGE / "models
                            _PACKAGE / "sim" / "compiler.py", _PACKAGE / "sim" / "planner.py",
                            _PACKAGE / "sim" / "ops.py"])
 VAR_ALIGNMENT = 32
+LOCK_FILE = ".build.lock"
 Log = Callable[[str], None]
 
 
@@ -54,11 +69,22 @@ def cache_key(catalog_source: bytes, name: str, target: str, soc: str | None) ->
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """SHA-256 of a built file (hashed once per file version and process)."""
+    return file_digest(path)
+
+
+@contextlib.contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """Hold the exclusive lock on ``out`` (``out/.build.lock``) for a build: a concurrent
+    build into ``out`` waits for it. Leftover temporary files are of a build that died."""
+    with (out / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for leftover in out.glob(f".*{TEMPORARY_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _tensor_entry(name: str, shape: Iterable[int], dtype: npt.DTypeLike) -> dict[str, Any]:
@@ -122,11 +148,11 @@ def _sizes_of_file(path: Path) -> tuple[int, int]:
 
 
 def _write_chunks(path: Path, chunks: list) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    with temporary.open("wb") as stream:
+    def write(stream: Any) -> None:
         for chunk in chunks:
             stream.write(chunk)
-    temporary.replace(path)
+
+    write_atomically(path, write)
 
 
 def _build_single(model: CatalogModel, out: Path) -> dict[str, Any]:
@@ -186,27 +212,72 @@ def _build_bundle(model: CatalogModel, out: Path) -> dict[str, Any]:
             "work_size": None, "weight_size": None}
 
 
+def _previous_entries(out: Path, target: str, log: Log) -> dict[str, Any]:
+    """The previous manifest's entries worth keeping: those of the same target whose files
+    are inside ``out`` (an entry naming a file elsewhere is dropped, never followed)."""
+    previous = read_manifest(out)
+    if not previous or previous.get("target") != target:
+        return {}
+    models = previous.get("models")
+    if not isinstance(models, dict):
+        log(f"{out / 'manifest.json'}: no entries by model name; rebuilding every model")
+        return {}
+    kept = {}
+    for name, entry in models.items():
+        try:
+            if not isinstance(entry, dict):
+                raise CatalogError(f"{out / 'manifest.json'}: model {name!r}: the entry is not "
+                                   "an object")
+            for field in FILE_FIELDS:
+                if entry.get(field) is not None:
+                    entry_file(out, name, field, entry[field])
+        except CatalogError as exc:
+            log(f"{name}: the old entry is not used ({str(exc).split('; ')[0]})")
+            continue
+        kept[name] = entry
+    return kept
+
+
+def _up_to_date(out: Path, old: dict[str, Any] | None, key: str) -> bool:
+    """The old entry was built from the same sources and its files are still those built."""
+    if not old or old.get("key") != key:
+        return False
+    if not all((out / old[f]).is_file() for f in FILE_FIELDS if old.get(f)):
+        return False
+    if not old.get("file"):
+        return True
+    try:
+        return file_digest(out / old["file"]) == old.get("sha256")
+    except ValueError:  # not a regular file any more: rebuilt
+        return False
+
+
 def build_catalog(out: Path, names: list[str] | None = None, target: str = "sim",
                   soc: str | None = None, log: Log = print) -> dict[str, Any]:
-    """Build (or reuse) the catalog's models in ``out``; return the manifest."""
+    """Build (or reuse) the catalog's models in ``out``; return the manifest. A build that
+    finds another one building into ``out`` waits for it, then reuses what it built."""
     out.mkdir(parents=True, exist_ok=True)
     catalog_path, models = load_catalog()
     unknown = sorted(set(names or ()) - set(models))
     if unknown:
         raise BuildError(f"unknown model(s) {', '.join(unknown)}; the catalog has "
                          f"{', '.join(models)}")
+    with build_lock(out):
+        return _build_locked(out, catalog_path, models, names, target, soc, log)
+
+
+def _build_locked(out: Path, catalog_path: Path, models: dict[str, CatalogModel],
+                  names: list[str] | None, target: str, soc: str | None,
+                  log: Log) -> dict[str, Any]:
     source = catalog_path.read_bytes()
-    previous = read_manifest(out)
-    old_entries = previous["models"] if previous and previous.get("target") == target else {}
+    old_entries = _previous_entries(out, target, log)
     manifest: dict[str, Any] = {"format": FORMAT, "target": target, "soc": soc,
                                 "pytest_acl": __version__, "catalog": str(catalog_path),
                                 "models": dict(old_entries)}
     for name in names or list(models):
         model = models[name]
         key = cache_key(source, name, target, soc)
-        old = old_entries.get(name)
-        if old and old.get("key") == key and all(
-                (out / old[f]).is_file() for f in ("file", "reference") if old.get(f)):
+        if _up_to_date(out, old_entries.get(name), key):
             log(f"{name}: up to date")
             continue
         if target == "atc":

@@ -2,20 +2,30 @@
 
 On the simulator without ``--acl-model-dir`` the catalog is built into the pytest cache
 (``.pytest_cache/d/acl-models``; the build is content-keyed, so it happens once). xdist
-workers share it through a file lock: the first builds, the others wait and reuse. On an NPU
-backend the models must come from ATC, so a catalog directory is required.
+workers share it through the build's file lock: the first builds, the others wait and reuse.
+On an NPU backend the models must come from ATC, so a catalog directory is required.
+
+Either way the catalog is checked before a test uses it: every file its manifest names is
+inside its directory, and every model file has the SHA-256 recorded at build time (hashed
+once per file and process, and again only if the file changes). A catalog that fails is a
+``pytest.UsageError`` saying what is wrong and how to rebuild.
 """
 
 from __future__ import annotations
 
-import fcntl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_acl.models.manifest import ModelEntry, read_manifest
+from pytest_acl.models.manifest import (
+    CatalogError,
+    ModelEntry,
+    check_manifest,
+    read_manifest,
+    verify_model_file,
+)
 
 
 @dataclass(frozen=True)
@@ -38,20 +48,36 @@ class ModelCatalog:
         return sorted(self.manifest["models"])
 
     def __getitem__(self, name: str) -> ModelEntry:
+        """The entry of model ``name``, its file checked against the manifest's SHA-256
+        (a stat when the file has not changed since it was hashed)."""
         try:
-            return ModelEntry(self.directory, self.manifest["models"][name])
+            data = self.manifest["models"][name]
         except KeyError:
             raise KeyError(f"model {name!r} is not in the catalog at {self.directory} "
                            f"(it has {', '.join(self.names)})") from None
+        try:
+            verify_model_file(self.directory, name, data, self.manifest)
+        except CatalogError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return ModelEntry(self.directory, data)
+
+    def verify(self, context: str = "") -> None:
+        """A ``pytest.UsageError`` (its message after ``context``) unless every entry's files
+        are inside the directory and every model file is the one built."""
+        try:
+            check_manifest(self.directory, self.manifest)
+            for name, entry in self.manifest["models"].items():
+                verify_model_file(self.directory, name, entry, self.manifest)
+        except CatalogError as exc:
+            raise pytest.UsageError(f"{context}{exc}") from None
 
 
 def _build_locked(directory: Path) -> dict[str, Any]:
+    """Build (or reuse) the catalog in ``directory``; concurrent callers take turns on the
+    build's lock."""
     from pytest_acl.models.build import build_catalog
 
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / ".build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return build_catalog(directory, log=lambda line: None)
+    return build_catalog(directory, log=lambda line: None)
 
 
 def cache_directory(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -70,7 +96,9 @@ def session_catalog(model_dir: Path | None, backend_name: str, source: str,
                 f"--acl-backend {backend_name} needs models built for the device: on the NPU "
                 "host run 'pytest-acl models build --target atc --soc SOC --out DIR' and pass "
                 "--acl-model-dir DIR")
-        return ModelCatalog(build_dir, _build_locked(build_dir))
+        catalog = ModelCatalog(build_dir, _build_locked(build_dir))
+        catalog.verify()
+        return catalog
     manifest = read_manifest(model_dir)
     if manifest is None:
         raise pytest.UsageError(f"--acl-model-dir {model_dir} (from {source}): manifest.json "
@@ -80,4 +108,6 @@ def session_catalog(model_dir: Path | None, backend_name: str, source: str,
         raise pytest.UsageError(f"--acl-model-dir {model_dir} (from {source}) was built for "
                                 "the simulator; a device needs 'pytest-acl models build "
                                 "--target atc --soc SOC'")
-    return ModelCatalog(model_dir, manifest)
+    catalog = ModelCatalog(model_dir, manifest)
+    catalog.verify(f"--acl-model-dir {model_dir} (from {source}): ")
+    return catalog

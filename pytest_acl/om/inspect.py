@@ -2,6 +2,7 @@
 
 Used by ``pytest-acl models inspect``: header fields, partition table(s), the sizes QuerySize
 would report, and for a corrupt file what is wrong and the aclError a CANN loader returns.
+A file is read only if it is a regular file within ``MODEL_FILE_LIMIT`` (:mod:`.files`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import fields
 
 from pytest_acl.constants import describe
 from pytest_acl.om.bundle import read_bundle
+from pytest_acl.om.files import MODEL_FILE_LIMIT, PathLike, read_model_file
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
 from pytest_acl.om.partitions import read_count, read_entries, table_size, type_name
 from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
@@ -86,6 +88,13 @@ def inspect_bytes(data: bytes | memoryview, name: str = "model") -> tuple[list[s
     work, weight = expected_sizes(model)
     lines.append(f"{kind} model; QuerySize: work {work} bytes, weight {weight} bytes")
     return lines, 0
+
+
+def inspect_file(path: PathLike, limit: int = MODEL_FILE_LIMIT) -> tuple[list[str], int]:
+    """:func:`inspect_bytes` of the file ``path``; a
+    :class:`~pytest_acl.om.files.ModelFileError` (nothing read) for a directory, FIFO,
+    device or a file larger than ``limit``."""
+    return inspect_bytes(read_model_file(path, limit), str(path))
 
 
 def verdict(code: int) -> str:

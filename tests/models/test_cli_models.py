@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,46 @@ def test_inspect_every_corruption(built_catalog, tmp_path):
 def test_inspect_of_a_missing_file_is_a_clear_error(tmp_path):
     result = run("inspect", str(tmp_path / "none.om"))
     assert result.returncode == 1 and "cannot read" in result.stderr
+
+
+def test_inspect_refuses_a_fifo_a_device_and_a_directory_promptly(tmp_path):
+    fifo = tmp_path / "pipe.om"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    result = subprocess.run([str(SCRIPT), "models", "inspect", str(fifo), "/dev/zero",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - start < 30
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"pytest-acl models inspect: {fifo}: is a FIFO (named pipe), not a model file; give "
+        "the path of a regular .om file",
+        "pytest-acl models inspect: /dev/zero: is a character device, not a model file; give "
+        "the path of a regular .om file",
+        f"pytest-acl models inspect: {tmp_path}: is a directory, not a model file; give the "
+        "path of a regular .om file"]
+
+
+def test_build_into_a_file_is_a_one_line_error(tmp_path, capsys):
+    from pytest_acl.cli import main
+
+    (tmp_path / "file").write_text("not a directory")
+    assert main(["models", "build", "--out", str(tmp_path / "file"), "--only", "mlp"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"pytest-acl models build: cannot write {tmp_path / 'file'}: File exists\n"
+
+
+def test_two_builds_into_one_directory_at_once(tmp_path):
+    """The second waits on the first's lock and reuses what it built: both succeed, the
+    models are built once, and the catalog is whole and verifies."""
+    from pytest_acl.models.provider import session_catalog
+
+    command = [str(SCRIPT), "models", "build", "--out", str(tmp_path), "--only", "mlp"]
+    builds = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True) for _ in range(2)]
+    outputs = [build.communicate(timeout=300) for build in builds]
+    assert [build.returncode for build in builds] == [0, 0], outputs
+    logs = "".join(out for out, _ in outputs).splitlines()
+    assert logs.count("mlp: built mlp.om") == 1 and logs.count("mlp: up to date") == 1
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    catalog = session_catalog(tmp_path, "sim", "test", tmp_path / "unused")
+    assert catalog.names == ["mlp"] and catalog["mlp"].path.is_file()
