@@ -33,7 +33,7 @@ class BundleApi:
         self._bundles = bundles
 
     def _file(self, path: str) -> bytes:
-        return model_file(path, self._bundles.cann)
+        return model_file(path, self._bundles.cann, self._bundles.file_limit)
 
     def _buffer(self, ptr: int, size: int) -> memoryview:
         return model_buffer(ptr, size, self._bundles.cann)

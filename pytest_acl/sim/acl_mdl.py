@@ -48,7 +48,7 @@ class ModelApi:
 
     # -- loading -----------------------------------------------------------------------------
     def _file(self, path: str) -> bytes:
-        return model_file(path, self._rt.release)
+        return model_file(path, self._rt.release, self._models.file_limit)
 
     def _buffer(self, ptr: int, size: int, query: bool = False) -> memoryview:
         return model_buffer(ptr, size, self._rt.release, query=query)

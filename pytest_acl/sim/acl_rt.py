@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_acl.constants import AclError, CallbackBlockType, MemAttr, MemMallocPolicy, RunMode
 from pytest_acl.sim.copies import Copier
-from pytest_acl.sim.pyargs import AclFail, pyacl
+from pytest_acl.sim.pyargs import AclFail, pyacl, raised_by_pyacl
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -122,7 +122,7 @@ class RtApi:
         (107017), a current context (107002), the stream in it (107003), a subscribed thread
         (107015)."""
         if not callable(fn):
-            raise TypeError("parameter must be callable")
+            raise raised_by_pyacl(TypeError("parameter must be callable"))
         if block_type not in (CallbackBlockType.ACL_CALLBACK_NO_BLOCK,
                               CallbackBlockType.ACL_CALLBACK_BLOCK):
             raise AclFail(E.ACL_ERROR_INVALID_PARAM,
@@ -157,7 +157,11 @@ class RtApi:
     def malloc_host(self, size: int) -> int:
         if size == 0:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "aclrtMallocHost size must be > 0")
-        return self._rt.host.allocate(size)
+        address = self._rt.host.allocate(size)
+        if address is None:  # more than the host has (size is unsigned: -1 is 2^64-1)
+            raise AclFail(E.ACL_ERROR_RT_MEMORY_ALLOCATION,
+                          f"aclrtMallocHost({size}): the host cannot provide that much")
+        return address
 
     @pyacl("acl.rt.free_host", "k")
     def free_host(self, host_ptr: int) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from pytest_acl.constants import ACL_DTYPE_OF, NUMPY_DTYPE_OF, AclError, DataType
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.handles import HandleTable, Kind
-from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl, raised_by_pyacl
 
 E = AclError
 _INT64 = range(-(2**63), 2**63)
@@ -26,9 +26,9 @@ def _int64_dims(dims: list[Any]) -> list[int]:
     range, checked one by one (utils_methods.cpp ``GetValuesFromPyList`` for int64_t)."""
     for dim in dims:
         if not isinstance(dim, int):
-            raise TypeError("invalid data type")
+            raise raised_by_pyacl(TypeError("invalid data type"))
         if dim not in _INT64:
-            raise ValueError("PyLong_AsLongLong failed")
+            raise raised_by_pyacl(ValueError("PyLong_AsLongLong failed"))
     return [int(d) for d in dims]
 
 
@@ -73,7 +73,7 @@ class TensorDescApi:
         ``dims`` must be a list, not a tuple (cann-behaviour.md §9)."""
         data_type, dims, fmt = parse_args("acl.create_tensor_desc", "iOi", args, {})
         if not isinstance(dims, list):  # PyList_Check (py_init_acl.cpp WrapAclCreateTensorDesc)
-            raise TypeError("argument 2 is not list")
+            raise raised_by_pyacl(TypeError("argument 2 is not list"))
         return self._new(TensorDesc(data_type, _int64_dims(dims), fmt))
 
     @pyacl("acl.destroy_tensor_desc", "k", returns_ret=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from pytest_acl.constants import AclError
-from pytest_acl.sim.pyargs import AclFail, pyacl
+from pytest_acl.sim.pyargs import AclFail, pyacl, raised_by_pyacl
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -53,5 +53,5 @@ class TopApi:
     def get_soc_name(self, *args: object) -> str:
         """The SoC name (aclrtGetSocName); pyACL returns a str, or None before init."""
         if args:
-            raise TypeError("acl.get_soc_name args parse failed")
+            raise raised_by_pyacl(TypeError("acl.get_soc_name args parse failed"))
         return self._rt.config.soc_name if self._rt.init_count else None  # type: ignore[return-value]

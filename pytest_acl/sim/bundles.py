@@ -98,6 +98,10 @@ class BundleManager:
     def faults(self) -> FaultPoints:
         return self._rt.faults
 
+    @property
+    def file_limit(self) -> int:
+        return self._models.file_limit
+
     def get(self, bundle_id: int) -> LoadedBundle:
         found = self._bundles.get(bundle_id)
         if found is None:
@@ -116,7 +120,9 @@ class BundleManager:
     def create(self, data: bytes | memoryview, init_mode: bool, var_ptr: int = 0,
                var_size: int = 0) -> LoadedBundle:
         context = self._rt.current_context()
-        bundle = parse_bundle(data)
+        # the bundle keeps its own copy of bytes from the caller's memory: its graphs load
+        # later (bundle_load_model), when that memory may have been freed
+        bundle = parse_bundle(data if isinstance(data, bytes) else bytes(data))
         variables = self._variables(context.device_id, bundle, var_ptr, var_size)
         loaded = LoadedBundle(self._models.next_dynamic_id(), bundle, init_mode, variables,
                               context.device_id)
@@ -143,7 +149,8 @@ class BundleManager:
                    weight_ptr: int = 0, weight_size: int = 0) -> LoadedModel:
         loaded = self.get(bundle_id)
         data = loaded.bundle.models[self._index(loaded, index)]
-        model = self._models.load(data, LOAD_MEM, work_ptr, work_size, weight_ptr, weight_size)
+        model = self._models.load(data, LOAD_MEM, work_ptr, work_size, weight_ptr, weight_size,
+                                  variable_size=loaded.bundle.var_size)
         model.bundle_id, model.variables = bundle_id, loaded.variables
         loaded.models.append(model.model_id)
         return model

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_acl.constants import AclError
-from pytest_acl.sim.pyargs import AclFail
+from pytest_acl.sim.pyargs import AclFail, raised_by_pyacl
 from pytest_acl.sim.streams import Stream, Task
 
 E = AclError
@@ -228,7 +228,7 @@ class Reports:
                 with self._cond:
                     self._finish(report)
         if raised:
-            raise SystemError(CALLBACK_RAISED) from raised[0]
+            raise raised_by_pyacl(SystemError(CALLBACK_RAISED)) from raised[0]
 
     # -- helpers for the rest of the runtime -------------------------------------------------
     def would_deadlock(self, stream: Stream, tid: int) -> bool:
@@ -250,10 +250,10 @@ def check_no_deadlock(reports: Reports, streams: list[Stream], what: str) -> Non
     tid = threading.get_ident()
     for stream in streams:
         if reports.would_deadlock(stream, tid):
-            raise RuntimeError(
+            raise raised_by_pyacl(RuntimeError(
                 f"{what} would wait forever: stream {stream.handle:#x} holds an "
                 "ACL_CALLBACK_BLOCK callback that only this thread (its subscribed callback "
-                "thread) can run with acl.rt.process_report; a real NPU deadlocks here")
+                "thread) can run with acl.rt.process_report; a real NPU deadlocks here"))
 
 
 # -- acl.util.start_thread / stop_thread (pyACL python/pyACL/util/thread.cpp) ----------------
@@ -326,7 +326,8 @@ class UtilThreads:
                 del self._started[tid]
         started.thread.join()
         if started.errors:
-            raise RuntimeError("".join(f"{message};" for message in started.errors))
+            raise raised_by_pyacl(
+                RuntimeError("".join(f"{message};" for message in started.errors)))
         return 0
 
     def count(self) -> int:

@@ -69,7 +69,7 @@ def load(values: dict[int, Any], models: ModelManager) -> LoadedModel:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_PATH_PTR is empty and no "
                           "ACL_MDL_MEM_ADDR_PTR is set")
         if path:
-            model_file(path, release)
+            model_file(path, release, models.file_limit)
     load_type = values.get(A.ACL_MDL_LOAD_TYPE_SIZET)
     if load_type is None:
         raise AclFail(E.ACL_ERROR_INVALID_PARAM, "ACL_MDL_LOAD_TYPE_SIZET is not set")
@@ -100,7 +100,8 @@ def load(values: dict[int, Any], models: ModelManager) -> LoadedModel:
               values.get(A.ACL_MDL_WEIGHT_SIZET, 0)] if with_mem else [0, 0, 0, 0]
     faults = models.faults
     if from_file:
-        data = faults.config_model_bytes(model_file(values[A.ACL_MDL_PATH_PTR], release))
+        data = faults.config_model_bytes(
+            model_file(values[A.ACL_MDL_PATH_PTR], release, models.file_limit))
         return models.load(data, LOAD_FILE, *memory)
     data = model_buffer(values[A.ACL_MDL_MEM_ADDR_PTR], values[A.ACL_MDL_MEM_SIZET], release)
     return models.load(faults.config_model_bytes(data), LOAD_MEM, *memory)

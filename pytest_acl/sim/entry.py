@@ -8,9 +8,8 @@ reader's (pytest_acl.om.reader), the same in every release.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pytest_acl.constants import AclError
+from pytest_acl.om.files import MODEL_FILE_LIMIT, REASON_TOO_LARGE, ModelFileError, read_model_file
 from pytest_acl.sim import hostmem
 from pytest_acl.sim.devmem import is_device_address
 from pytest_acl.sim.pyargs import AclFail
@@ -22,17 +21,23 @@ E = AclError
 ROUTER_MINIMUM = 4
 
 
-def model_file(path: str, release: Release) -> bytes:
+def model_file(path: str, release: Release, limit: int = MODEL_FILE_LIMIT) -> bytes:
     """The file's bytes. A missing file → 145002 (every release); an empty one → 145002
     before 9.1 (``GetFileLength`` returns -1), 145006 from the router; 1-3 bytes → 145006
-    from the router (shorter than the header: the loaders' own codes before it)."""
-    try:
-        data = Path(path).read_bytes() if path else None
-    except OSError as exc:
-        raise AclFail(E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID,
-                      f"cannot read model file {path!r}: {exc.strerror}") from None
-    if data is None:
+    from the router (shorter than the header: the loaders' own codes before it).
+
+    Only a regular file is read (om/files.py): a directory, FIFO or device → 145002 at once,
+    without blocking (GE's ``GetFileLength`` gives -1 for what has no length; UNCONFIRMED
+    for a FIFO). A file larger than ``limit`` — the device memory a model could take — is
+    refused unread with 145006 (UNCONFIRMED: a card fails such a load later, on memory)."""
+    if not path:
         raise AclFail(E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID, "the model path is empty")
+    try:
+        data = read_model_file(path, limit)
+    except ModelFileError as error:
+        code = (E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID if error.reason == REASON_TOO_LARGE
+                else E.ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID)
+        raise AclFail(code, str(error)) from None
     if release.has("model_router") and len(data) < ROUTER_MINIMUM:
         raise AclFail(E.ACL_ERROR_GE_EXEC_MODEL_DATA_SIZE_INVALID,
                       f"model file {path!r} has {len(data)} bytes, too few for an om")

@@ -14,8 +14,9 @@ descriptors (reference/acl-api.md §1.4, ``set_dataset_tensor_desc``).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,18 @@ def _array(view: memoryview, dtype: str, shape: list[int], writable: bool) -> np
 
 def _nbytes(dtype: str, shape: list[int]) -> int:
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+@contextlib.contextmanager
+def _device_fault() -> Iterator[None]:
+    """What an operator cannot compute is a failed execution (507011), not an exception."""
+    try:
+        yield
+    except AclFail:
+        raise
+    except (ArithmeticError, IndexError, KeyError, MemoryError, TypeError, ValueError) as exc:
+        raise AclFail(E.ACL_ERROR_RT_MODEL_EXECUTE,
+                      f"an operator failed: {type(exc).__name__}: {exc}") from None
 
 
 class Execution:
@@ -109,7 +122,15 @@ class Execution:
 
     def run(self, inputs: list[Buffer], input_shapes: list[list[int]],
             outputs: list[Buffer]) -> list[list[int]]:
-        """Execute; return the output shapes. Raises AclFail for a device-side fault."""
+        """Execute; return the output shapes. Raises AclFail for a device-side fault: an
+        operator that cannot compute what it is given (shapes that do not fit, values out
+        of range) fails the execution with 507011, as an AI Core fault fails a model on a
+        card — the same code whether the execution was synchronous or on a stream."""
+        with _device_fault():
+            return self._run(inputs, input_shapes, outputs)
+
+    def _run(self, inputs: list[Buffer], input_shapes: list[list[int]],
+             outputs: list[Buffer]) -> list[list[int]]:
         graph = self._graph
         for spec, buffer, shape in zip(graph["inputs"], inputs, input_shapes, strict=True):
             nbytes = _nbytes(spec["dtype"], shape)
@@ -145,6 +166,10 @@ class Execution:
                 for variable, source in self._graph.get("assign", {}).items()]
 
     def write_variables(self) -> None:
+        with _device_fault():
+            self._write_variables()
+
+    def _write_variables(self) -> None:
         for variable, value in self.assigned_variables():
             spec = self._graph["variables"][variable]
             target = self._device(self._variables_ptr + spec["offset"], spec["nbytes"],

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import mmap
+import os
 import threading
 
 _PAGE = mmap.PAGESIZE
@@ -24,6 +25,12 @@ if _mincore is not None:
 # User-space addresses end below 2**47 on x86-64 and 2**48 on aarch64; anything above can
 # never be host memory (the simulator's device addresses live there, see devmem.py).
 _USER_SPACE_END = 1 << 48
+_WINDOW = 4096  # pages per mincore call
+# The most malloc_host hands out in one block: the host's physical memory.
+try:
+    HOST_LIMIT = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):  # not POSIX: a generous bound
+    HOST_LIMIT = 1 << 40
 
 
 def is_mapped(address: int, size: int) -> bool:
@@ -36,8 +43,16 @@ def is_mapped(address: int, size: int) -> bool:
     length = address + size - start
     if _mincore is None:  # not Linux-like: trust the caller, as pyACL does
         return True
-    vec = ctypes.create_string_buffer((length + _PAGE - 1) // _PAGE)
-    return _mincore(start, length, vec) == 0
+    # in windows of _WINDOW pages: the check takes O(1) memory whatever the size, and a
+    # range that runs off its mapping fails in the first window that leaves it
+    vec = ctypes.create_string_buffer(_WINDOW)
+    end = start + length
+    while start < end:
+        step = min(end - start, _WINDOW * _PAGE)
+        if _mincore(start, step, vec) != 0:
+            return False
+        start += step
+    return True
 
 
 def view(address: int, size: int) -> memoryview:
@@ -52,8 +67,14 @@ class HostAllocations:
         self._blocks: dict[int, mmap.mmap] = {}
         self._lock = threading.Lock()
 
-    def allocate(self, size: int) -> int:
-        block = mmap.mmap(-1, size)
+    def allocate(self, size: int) -> int | None:
+        """A new block's address, or None when the host cannot provide ``size`` bytes."""
+        if size > HOST_LIMIT:
+            return None
+        try:
+            block = mmap.mmap(-1, size)
+        except (OSError, OverflowError, MemoryError):
+            return None
         address = ctypes.addressof(ctypes.c_char.from_buffer(block))
         with self._lock:
             self._blocks[address] = block

@@ -34,9 +34,10 @@ from pytest_acl.constants import AclError
 from pytest_acl.om import protobuf as pb
 from pytest_acl.om.container import Chunk, OmModel
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
-from pytest_acl.om.modeldef import ModelDef, executable_graph
+from pytest_acl.om.modeldef import SIM_GRAPH_ATTR, ModelDef
 from pytest_acl.om.partitions import PartitionType
 from pytest_acl.om.reader import LOAD_MEM, OmError, ReadOptions, expected_sizes, read_model
+from pytest_acl.sim import graphcheck
 from pytest_acl.sim.devmem import OutOfMemory
 from pytest_acl.sim.faultpoints import FaultPoints
 from pytest_acl.sim.pyargs import AclFail
@@ -87,14 +88,29 @@ def _om_failure(error: OmError) -> AclFail:
 
 
 @functools.lru_cache(maxsize=128)
-def _graph_of(model_def: bytes) -> dict[str, Any] | None:
-    return executable_graph(ModelDef.decode(model_def))
+def _graph_of(model_def: bytes, weight_size: int, work_size: int, dynamic: bool,
+              variable_size: int | None) -> dict[str, Any] | None:
+    raw = ModelDef.decode(model_def).bytes_attrs.get(SIM_GRAPH_ATTR)
+    if not raw:
+        return None  # a foreign (e.g. ATC-built) model: loads, does not execute here
+    graph = graphcheck.decode(raw)
+    graphcheck.check(graph, weight_size, work_size, dynamic, variable_size)
+    return graph
 
 
-def _executable_graph(model_def_bytes: pb.Data) -> dict[str, Any] | None:
-    """The model's graph (read-only), decoded once per distinct ModelDef: the suites load
-    the same few models hundreds of times."""
-    return _graph_of(bytes(model_def_bytes))
+def executable_graph_of(om: OmModel, work_size: int, dynamic: bool,
+                        variable_size: int | None = None) -> dict[str, Any] | None:
+    """The model's graph (read-only), checked as GE checks a graph it builds at load
+    (graphcheck.py) and decoded once per distinct ModelDef and memory: the suites load the
+    same few models hundreds of times. A graph that cannot be built is an AclFail."""
+    root_def = om.groups[0].find(PartitionType.MODEL_DEF)
+    if root_def is None:
+        return None
+    try:
+        return _graph_of(bytes(root_def.contiguous()), om.weights_size(), work_size, dynamic,
+                         variable_size)
+    except (graphcheck.GraphError, pb.DecodeError) as error:
+        raise graphcheck.load_failure(graphcheck.GraphError(str(error))) from None
 
 
 class ModelManager:
@@ -118,6 +134,11 @@ class ModelManager:
     def faults(self) -> FaultPoints:
         return self._rt.faults
 
+    @property
+    def file_limit(self) -> int:
+        """The largest model file worth reading: what one device's memory holds."""
+        return self._rt.config.hbm_bytes
+
     # -- ids ---------------------------------------------------------------------------------
     def next_dynamic_id(self) -> int:
         """The runtime-v2 counter, shared by dynamic models and bundles (§5.7)."""
@@ -131,12 +152,18 @@ class ModelManager:
 
     # -- memory ------------------------------------------------------------------------------
     def user_region(self, ptr: int, size: int, what: str) -> Region:
-        """User memory must be device memory of one live allocation (a simulator check:
-        on a card a bad pointer faults later; UNCONFIRMED code 107000)."""
+        """User memory must be device memory of one live allocation on the current
+        context's device (a simulator check: on a card a bad pointer faults later;
+        UNCONFIRMED code 107000, the same for memory of another device)."""
         heap = self._rt.heap_of(ptr)
         if heap is None or heap.view(ptr, max(size, 1)) is None:
             raise AclFail(E.ACL_ERROR_RT_PARAM_INVALID,
                           f"{what} {ptr:#x}+{size} is not inside one live device allocation")
+        device_id = self._rt.current_context().device_id
+        if heap is not self._rt.devices[device_id].heap:
+            raise AclFail(E.ACL_ERROR_RT_PARAM_INVALID,
+                          f"{what} {ptr:#x} is memory of another device than the current "
+                          f"context's (device {device_id})")
         return Region(ptr, size, owned=False)
 
     def system_region(self, device_id: int, size: int, what: str) -> Region:
@@ -166,7 +193,7 @@ class ModelManager:
     # -- loading -----------------------------------------------------------------------------
     def load(self, data: bytes | memoryview, options: ReadOptions, work_ptr: int = 0,
              work_size: int = 0, weight_ptr: int = 0, weight_size: int = 0,
-             model_id: int | None = None) -> LoadedModel:
+             model_id: int | None = None, variable_size: int | None = None) -> LoadedModel:
         """Load a (non-bundle) OM held in ``data``; see the module docstring for the rules."""
         context = self._rt.current_context()
         faults = self._rt.faults
@@ -189,6 +216,8 @@ class ModelManager:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
             required_work = int(ModelDef.decode(model_def.contiguous()).int_attrs.get(
                 "memory_size", required_work)) if model_def is not None else required_work
+        # the graph is built before any memory is taken: a model that loads also runs
+        graph = executable_graph_of(om, 0 if dynamic else required_work, dynamic, variable_size)
         work_ptr, weight_ptr = faults.user_memory(work_ptr, weight_ptr, weight_size)
         from_memory = options is LOAD_MEM
         if weight_ptr and weight_size < weights and faults.checks_weight_size(from_memory):
@@ -225,8 +254,6 @@ class ModelManager:
             self.release(work)
             self.release(weight)
             raise
-        root_def = om.groups[0].find(PartitionType.MODEL_DEF)
-        graph = _executable_graph(root_def.contiguous()) if root_def is not None else None
         if model_id is None:
             model_id = self.next_dynamic_id()
         model = LoadedModel(model_id, om.header.model_name, context.handle, device_id, dynamic,

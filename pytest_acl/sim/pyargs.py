@@ -18,8 +18,11 @@ A ``|`` starts the optional arguments. (CPython ``Python/getargs.c``; ``I`` has 
 
 from __future__ import annotations
 
+import collections
 import functools
+import logging
 import operator
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +43,42 @@ class AclFail(Exception):
 
 class _ParseFailed(Exception):
     pass
+
+
+def raised_by_pyacl(exc: Exception) -> Exception:
+    """Mark an exception that real pyACL raises too (an argument it cannot parse, a callback
+    that failed): it passes :func:`pyacl`'s guard. Any other exception escaping a simulated
+    function is a simulator bug, turned into an aclError there."""
+    exc.pyacl_raises = True  # type: ignore[attr-defined]
+    return exc
+
+
+class InternalErrors:
+    """Internal failures the guard turned into ACL_ERROR_INTERNAL_ERROR: how many, and the
+    latest lines. The fuzzer and the project's own tests look here, so a simulator bug is
+    never silent."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recent: collections.deque[str] = collections.deque(maxlen=100)
+
+    def add(self, line: str) -> None:
+        self.count += 1
+        self.recent.append(line)
+
+
+INTERNAL_ERRORS = InternalErrors()
+_log = logging.getLogger("pytest_acl.sim")
+
+
+def internal_error(name: str, exc: Exception) -> int:
+    """Log a simulator failure inside ``name`` and give the aclError that reports it."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    line = (f"{name}: internal simulator error {type(exc).__name__}: {exc}"
+            + (f" at {where.filename}:{where.lineno}" if where else ""))
+    INTERNAL_ERRORS.add(line)
+    _log.error("%s", line, exc_info=exc)
+    return AclError.ACL_ERROR_INTERNAL_ERROR.value
 
 
 def _convert(letter: str, value: Any) -> Any:
@@ -100,7 +139,9 @@ def parse_failed(name: str, bang: bool | None = None) -> TypeError:
     ``bang`` overrides the rule by name, for a wrapper whose parses differ (set_config_opt)."""
     if bang is None:
         bang = name.startswith("acl.mdl.") and name not in MDL_PARSE_FAILED_WITHOUT_BANG
-    return TypeError(f"{name} args parse failed{'!' if bang else ''}")
+    error = TypeError(f"{name} args parse failed{'!' if bang else ''}")
+    raised_by_pyacl(error)
+    return error
 
 
 def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -120,7 +161,8 @@ def _no_keywords(name: str, kwargs: dict[str, Any]) -> None:
     """CPython refuses keywords to a METH_VARARGS function before pyACL's code runs
     (Objects/methodobject.c ``cfunction_call``), naming it by its short name."""
     if kwargs:
-        raise TypeError(f"{name.rsplit('.', 1)[-1]}() takes no keyword arguments")
+        raise raised_by_pyacl(
+            TypeError(f"{name.rsplit('.', 1)[-1]}() takes no keyword arguments"))
 
 
 def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
@@ -152,6 +194,10 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
                 result = impl(self, *values)
             except AclFail as fail:
                 return failed(fail.code)
+            except Exception as exc:  # noqa: BLE001 - a bug is an aclError, not a crash
+                if getattr(exc, "pyacl_raises", False) or isinstance(exc, Warning):
+                    raise  # pyACL's own, or a warning the caller's filter made an error
+                return failed(internal_error(name, exc))
             if not returns_ret:
                 return result
             if outputs == 0:

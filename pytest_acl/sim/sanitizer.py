@@ -33,6 +33,8 @@ class HazardWarning(UserWarning):
 class HazardError(AssertionError):
     """Raised instead of a warning when the sanitizer runs in ``error`` mode."""
 
+    pyacl_raises = True  # the caller asked for it: passes the internal-error guard (pyargs)
+
 
 @dataclass(frozen=True)
 class Hazard:
