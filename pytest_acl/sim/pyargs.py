@@ -209,6 +209,7 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
         call.__qualname__ = name
         call.pyacl_name = name  # type: ignore[attr-defined]
         call.parses_args = parses_args  # type: ignore[attr-defined]
+        call.pyacl_format = fmt  # type: ignore[attr-defined]
         return call
 
     return decorate
