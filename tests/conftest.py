@@ -19,6 +19,7 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
 import numpy  # noqa: E402,F401  (imported here, never first inside an in-process pytester
 
 #                          run: numpy cannot be imported twice in one process)
+import onnx  # noqa: E402,F401  (the same: onnx's extension aborts when imported twice)
 import pytest  # noqa: E402
 
 # Also imported here: an in-process pytester run drops the modules it imported first, so a
