@@ -214,6 +214,47 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    if not args.replay and not args.out:
+        args.parser.error("--out DIR is required (where findings and the summary go), "
+                          "unless --replay RECORD")
+    from pytest_acl.fuzz.command import main as fuzz_main
+
+    return fuzz_main(args)
+
+
+def _count(text: str, least: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} is less than {least}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} seconds: give a positive number")
+    return value
+
+
+def _fuzz_targets(text: str) -> list[str]:
+    from pytest_acl.fuzz.targets import TARGETS
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TARGETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown target {', '.join(unknown) or repr(text)}; the targets are "
+            f"{', '.join(TARGETS)}")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-acl", description="AscendCL conformance tooling (pytest-acl).")
@@ -305,6 +346,45 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write acl-sign.pem (private, mode 600) and acl-sign.pub.pem to --out.")
     keygen.add_argument("--out", default=".", help="directory for the key pair (default: .)")
     keygen.set_defaults(handler=_keygen)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="fuzz every load, query and bundle API of the simulator",
+        description="Structure-aware mutations of the fixture models (header, partition "
+                    "tables, sizes, graph, bundle container) through every load, query and "
+                    "bundle API, executing what loads. A finding — an exception out of a "
+                    "pyACL call, a leak, a call over --call-limit, memory over "
+                    "--memory-limit, a hang or a crash — is saved in OUT/findings with a "
+                    "one-line reproducer. Exit status 1 when there are findings, 2 on a "
+                    "usage error.")
+    fuzz.add_argument("--seed", type=_count, default=1, help="the seed (default 1): the same "
+                      "seed gives the same inputs on every machine")
+    fuzz.add_argument("--count", type=lambda text: _count(text, 1), default=2000,
+                      help="inputs to run (default 2000)")
+    fuzz.add_argument("--start", type=_count, default=0,
+                      help="index of the first input (default 0)")
+    fuzz.add_argument("--out", metavar="DIR", help="where findings, the built fixture "
+                      "models and summary.json go")
+    fuzz.add_argument("--targets", type=_fuzz_targets, metavar="NAME,...",
+                      help="only these APIs (default: all), e.g. load_from_mem,query_size")
+    fuzz.add_argument("--models", metavar="DIR",
+                      help="a built catalog ('pytest-acl models build') instead of building "
+                           "one into OUT/bases")
+    fuzz.add_argument("--cann", type=_cann_release, metavar="RELEASE",
+                      help="the CANN release the simulator follows (default: the newest)")
+    fuzz.add_argument("--call-limit", type=_seconds, default=5.0, metavar="SECONDS",
+                      help="a pyACL call taking longer is a finding (default 5)")
+    fuzz.add_argument("--hang-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                      help="an input running longer is a hang: its process is ended and the "
+                           "run goes on after it (default 60)")
+    fuzz.add_argument("--memory-limit", type=lambda text: _count(text, 1), default=256,
+                      metavar="MIB", help="an input growing the peak memory by more is a "
+                                          "finding (default 256)")
+    fuzz.add_argument("--keep", type=_count, default=10, metavar="N",
+                      help="findings saved per kind of finding (default 10; 0: all); all "
+                           "are counted")
+    fuzz.add_argument("--replay", metavar="RECORD",
+                      help="run one saved finding (its .json) again and print what it finds")
+    fuzz.set_defaults(handler=_fuzz, parser=fuzz)
     return parser
 
 
