@@ -379,9 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--memory-limit", type=lambda text: _count(text, 1), default=256,
                       metavar="MIB", help="an input growing the peak memory by more is a "
                                           "finding (default 256)")
-    fuzz.add_argument("--keep", type=_count, default=10, metavar="N",
-                      help="findings saved per kind of finding (default 10; 0: all); all "
-                           "are counted")
+    fuzz.add_argument("--keep", type=_count, default=0, metavar="N",
+                      help="save only the first N findings of each group (default 0: save "
+                           "every finding); all are counted")
     fuzz.add_argument("--replay", metavar="RECORD",
                       help="run one saved finding (its .json) again and print what it finds")
     fuzz.set_defaults(handler=_fuzz, parser=fuzz)

@@ -90,14 +90,17 @@ def _died(args: argparse.Namespace, out: Path, bases: Path,
 
 def _stuck_at(stacks: str) -> str:
     """The innermost project frame of the thread that was running the input (the one whose
-    stack goes through the runner), from faulthandler's dump."""
+    stack goes through the runner), from faulthandler's dump; the innermost frame at all
+    when the input was in the harness's own code."""
     blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", stacks)
     running = [b for b in blocks if "pytest_acl/fuzz/runner.py" in b] or blocks
-    frames = re.findall(r'File "([^"]*pytest_acl/(?!fuzz/)[^"]*)", line (\d+)', running[0])
+    frames = re.findall(r'File "([^"]*pytest_acl/(?!fuzz/)[^"]*)", line (\d+)', running[0]) \
+        or re.findall(r'File "([^"]*)", line (\d+)', running[0])  # stuck in the harness
     if not frames:
         return ""
     path, line = frames[0]
-    return f"{path[path.rfind('pytest_acl/'):]}:{line}"
+    at = path.rfind("pytest_acl/")
+    return f"{path[at:] if at >= 0 else path}:{line}"
 
 
 def run_budget(args: argparse.Namespace) -> int:

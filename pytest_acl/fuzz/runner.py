@@ -49,7 +49,7 @@ from pytest_acl.fuzz.targets import TARGETS, Session
 DEFAULT_CALL_LIMIT = 5.0  # seconds one pyACL call may take
 DEFAULT_MEMORY_LIMIT = 256 << 20  # growth of the process's peak memory one input may cause
 DEFAULT_ADDRESS_SPACE = 4 << 30  # address space the inputs may add to the process
-DEFAULT_KEEP = 10  # findings saved per signature (all are counted)
+DEFAULT_KEEP = 0  # findings saved per signature: 0 saves every one (all are counted)
 HBM = "1GiB"
 SIM_LOGGER = "pytest_acl.sim"
 EXCEPTIONS = ("exception", "async-exception", "internal-error")

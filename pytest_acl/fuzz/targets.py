@@ -184,6 +184,25 @@ def exercise(s: Session, model_id: int) -> None:
     if any(t is None for t in inputs + outputs):
         return
     fill = s.rng.random() < 0.25
+    # Now and then one buffer or shape is off, as in a caller's mistake: an input short by
+    # the 64 bytes GE tolerates or by 65, an output a byte short, a run-time shape of
+    # another batch or rank. The execution must refuse it or run it, nothing else.
+    odd = s.rng.choice(["input_64", "input_65", "output_1", "shape", "rank"]) \
+        if s.rng.random() < 0.1 else ""
+    if odd.startswith("input") and inputs:
+        tensor = s.rng.choice(inputs)
+        assert tensor is not None
+        tensor.size = max(tensor.size - int(odd[6:]), 0)
+    elif odd == "output_1" and outputs:
+        tensor = s.rng.choice(outputs)
+        assert tensor is not None
+        tensor.size = max(tensor.size - 1, 0)
+    elif odd and any(t is not None and t.dynamic for t in inputs):
+        tensor = s.rng.choice([t for t in inputs if t is not None and t.dynamic])
+        assert tensor is not None
+        tensor.dims = [d + 1 for d in tensor.dims] if odd == "shape" else tensor.dims[:-1]
+    if odd:
+        s.note("odd", odd)
     sync = s.rng.random() < 0.5
     in_ds = mdl.create_dataset()
     s.defer("acl.mdl.destroy_dataset", mdl.destroy_dataset, in_ds)
