@@ -155,7 +155,7 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
         where = f"operator {index}"
         if not isinstance(node, Mapping):
             raise GraphError(f"{where} is not an object")
-        if node.get("op") not in ops.KERNELS:
+        if not isinstance(node.get("op"), str) or node["op"] not in ops.KERNELS:
             raise GraphError(f"{where}: operator type {node.get('op')!r} is not supported")
         where = f"operator {index} ({node['op']})"
         for side in ("inputs", "outputs"):
@@ -179,7 +179,7 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
         raise GraphError(f"no operator produces the graph outputs {sorted(missing)}")
     assign = graph.get("assign", {})
     if not isinstance(assign, Mapping) or any(
-            variable not in variables or source not in outputs
+            not isinstance(source, str) or variable not in variables or source not in outputs
             for variable, source in assign.items()):
         raise GraphError(f"assignments {assign!r} need a variable and a graph output each")
 

@@ -47,6 +47,7 @@ from pytest_acl.sim.runtime import Runtime
 E = AclError
 FIRST_STATIC_ID = 1
 FIRST_DYNAMIC_ID = 2**31  # UINT32_MAX / 2, pre-incremented (§5.7)
+U64 = 2**64 - 1
 
 
 @dataclass
@@ -214,8 +215,9 @@ class ModelManager:
         required_work, weights = expected_sizes(om)
         if not dynamic:
             model_def = om.groups[0].find(PartitionType.MODEL_DEF)
+            # an int64 attribute GE reads into a size_t: a negative one is a huge size
             required_work = int(ModelDef.decode(model_def.contiguous()).int_attrs.get(
-                "memory_size", required_work)) if model_def is not None else required_work
+                "memory_size", required_work)) & U64 if model_def is not None else required_work
         # the graph is built before any memory is taken: a model that loads also runs
         graph = executable_graph_of(om, 0 if dynamic else required_work, dynamic, variable_size)
         work_ptr, weight_ptr = faults.user_memory(work_ptr, weight_ptr, weight_size)

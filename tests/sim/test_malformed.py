@@ -12,6 +12,7 @@ import pytest
 from pytest_acl.constants import (
     ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
     ACL_ERROR_GE_EXEC_MODEL_PATH_INVALID,
+    ACL_ERROR_GE_MEMORY_ALLOCATION,
     ACL_ERROR_INTERNAL_ERROR,
     ACL_ERROR_RT_MODEL_EXECUTE,
     ACL_ERROR_RT_PARAM_INVALID,
@@ -105,6 +106,9 @@ BAD_GRAPHS = {
     "unknown_operator": _unknown_operator,
     "bad_dtype": _bad_dtype,
     "huge_attribute": _huge_pad,
+    "operator_not_a_string": lambda graph: {**graph, "nodes": [{**graph["nodes"][0],
+                                                                "op": {"": 0}}]},
+    "assignment_not_a_name": lambda graph: {**graph, "assign": {"v": ["x"]}},
 }
 
 
@@ -249,3 +253,26 @@ def test_a_simulator_bug_is_an_aclerror_and_a_log_line(monkeypatch, caplog):
         acl.mdl.get_desc("not a handle", 1)
     acl.mdl.destroy_desc(desc)
     acl.finalize()
+
+
+def test_a_negative_work_size_attribute_is_a_huge_size_not_a_crash(sim, sim_acl, catalog):
+    """GE reads the int64 ``memory_size`` into a size_t: -2^31 asks for about 2^64 bytes,
+    which no device has (245000)."""
+    acl, data = sim_acl, catalog("mlp").path.read_bytes()
+    om = read_model(data)
+    groups = []
+    for group in om.groups:
+        partitions = []
+        for partition in group.partitions:
+            payload = partition.data
+            if partition.type == PartitionType.MODEL_DEF:
+                model_def = ModelDef.decode(partition.contiguous())
+                model_def.int_attrs["memory_size"] = -(2**31)
+                payload = model_def.encode()
+            partitions.append(Partition(partition.type, payload))
+        groups.append(PartitionGroup(partitions))
+    data = OmModel(om.header, groups, om.wide).to_bytes()
+    before = sim.live_counts()
+    model_id, ret = acl.mdl.load_from_mem(acl.util.bytes_to_ptr(data), len(data))
+    assert (model_id, ret) == (0, ACL_ERROR_GE_MEMORY_ALLOCATION)
+    assert sim.live_counts() == before
