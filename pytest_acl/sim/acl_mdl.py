@@ -9,6 +9,7 @@ Execution's checks and their order are launch.py's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_acl.constants import AclError, Format
@@ -18,7 +19,7 @@ from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
 from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import Kind
 from pytest_acl.sim.launch import Launcher
-from pytest_acl.sim.models import ModelManager
+from pytest_acl.sim.models import ModelManager, executable_graph_of
 from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
 from pytest_acl.sim.runtime import Runtime
 
@@ -118,6 +119,47 @@ class ModelApi:
         model = self._models.describable(model_id)
         found["inputs"] = [_io_entry(spec) for spec in model.inputs]
         found["outputs"] = [_io_entry(spec) for spec in model.outputs]
+
+    def _describe_bytes(self, desc: int, read: Callable[[], bytes | memoryview],
+                        options: Any) -> None:
+        """Fill ``desc`` (cleared first, as get_desc does) from a model that is not loaded:
+        read and checked as a load reads it (om/reader.py, graphcheck.py), no memory taken,
+        no id used."""
+        found = self._desc(desc)
+        if found is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
+        found["inputs"], found["outputs"] = [], []
+        try:
+            om = read_model(read(), options)
+        except OmError as error:
+            raise AclFail(error.code, error.message) from None
+        work, _ = expected_sizes(om)
+        graph = executable_graph_of(om, work, om.is_dynamic) or {}
+        found["inputs"] = [_io_entry(spec) for spec in graph.get("inputs", [])]
+        found["outputs"] = [_io_entry(spec) for spec in graph.get("outputs", [])]
+
+    @pyacl("acl.mdl.get_desc_from_file", "ks")
+    def get_desc_from_file(self, desc: int, path: str) -> None:
+        """aclmdlGetDescFromFile: the desc of a model file without loading it (PYACL
+        ``WrapAclMdlGetDescFromFile``, format "ks")."""
+        self._describe_bytes(desc, lambda: self._file(path), LOAD_FILE)
+
+    @pyacl("acl.mdl.get_desc_from_mem", "kkk")
+    def get_desc_from_mem(self, desc: int, model: int, size: int) -> None:
+        """aclmdlGetDescFromMem: the same from model bytes in host memory ("kkk")."""
+        self._describe_bytes(desc, lambda: self._buffer(model, size), LOAD_MEM)
+
+    @pyacl("acl.mdl.get_tensor_real_name", "ks", returns_ret=False)
+    def get_tensor_real_name(self, desc: int, name: str) -> str | None:
+        """aclmdlGetTensorRealName: the model's own name for an input or output, or None
+        (pyACL builds "s" from a NULL). The simulator's models name their tensors as the
+        ONNX graph does, with no second naming to map (UNCONFIRMED for ATC's top-name
+        mapping): a name the desc has is its real name."""
+        found = self._desc(desc)
+        if found is None:
+            return None
+        names = {entry["name"] for side in ("inputs", "outputs") for entry in found[side]}
+        return name if name in names else None
 
     def _entries(self, desc: int, side: str) -> list[dict[str, Any]]:
         found = self._desc(desc)
@@ -233,6 +275,50 @@ class ModelApi:
     # -- execution (launch.py) ---------------------------------------------------------------
     @pyacl("acl.mdl.execute", "Ikk")
     def execute(self, model_id: int, in_ds: int, out_ds: int) -> None:
+        self._launcher.execute(model_id, in_ds, out_ds)
+
+    # -- execution with a config (GE-DOC aclmdlExecuteV2.md, aclmdlExecConfigAttr.md) -------
+    @pyacl("acl.mdl.create_exec_config_handle", "", returns_ret=False, parses_args=False)
+    def create_exec_config_handle(self) -> int:
+        return self._rt.handles.new(Kind.EXEC_CONFIG_HANDLE, lambda _: {})
+
+    @pyacl("acl.mdl.destroy_exec_config_handle", "k")
+    def destroy_exec_config_handle(self, handle: int) -> None:
+        if self._rt.handles.remove(Kind.EXEC_CONFIG_HANDLE, handle) is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not an exec config handle")
+
+    @pyacl("acl.mdl.set_exec_config_opt", "kkI")
+    def set_exec_config_opt(self, handle: int, attr: int, value: int) -> None:
+        """pyACL passes every value as a 4-byte uint32 (``WrapAclMdlSetExecConfigOpt``):
+        the two timeouts (int32: -1 waits forever, > 0 milliseconds) are settable; the work
+        address and size want 8 bytes, so through pyACL they are refused (100000,
+        UNCONFIRMED: the size check of aclmdlSetConfigOpt's checker, cann-behaviour.md §7);
+        attributes 4-7 are reserved and accepted; others → 100000."""
+        found = self._rt.handles.get(Kind.EXEC_CONFIG_HANDLE, handle)
+        if found is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not an exec config handle")
+        timeout = value - (1 << 32) if value >= 1 << 31 else value
+        if attr in (0, 1):
+            if timeout != -1 and timeout <= 0:
+                raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                              f"timeout {timeout}: -1 (wait forever) or > 0 milliseconds")
+            found[attr] = timeout
+        elif attr in (2, 3):
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM,
+                          f"attribute {attr} takes 8 bytes; pyACL passes 4")
+        elif attr not in range(4, 8):
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"exec config attribute {attr} is unknown")
+
+    @pyacl("acl.mdl.execute_v2", "Ikkkk")
+    def execute_v2(self, model_id: int, in_ds: int, out_ds: int, stream: int,
+                   handle: int) -> None:
+        """aclmdlExecuteV2: aclmdlExecute with a config, synchronous ("until the result is
+        returned"); a NULL handle means no config. The simulator runs at once, so the
+        timeouts never expire."""
+        if handle and self._rt.handles.get(Kind.EXEC_CONFIG_HANDLE, handle) is None:
+            raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not an exec config handle")
+        if stream:
+            self._rt.stream_in_current_context(stream)
         self._launcher.execute(model_id, in_ds, out_ds)
 
     @pyacl("acl.mdl.execute_async", "Ikkk")

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import os
 
-from pytest_acl.constants import AclError
-from pytest_acl.sim.pyargs import AclFail, pyacl, raised_by_pyacl
+from pytest_acl.constants import AclError, DataType
+from pytest_acl.sim.pyargs import AclFail, pyacl, raised_by_pyacl, take_recent_error
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
 # aclrtGetVersion reports the interface version; RT-HDR acl_rt.h says "Current version is
 # 1.17.0" (reference/acl-api.md §0, RT-HDR).
 ACL_INTERFACE_VERSION = (1, 17, 0)
+
+
+# aclDataTypeSize by aclDataType (acl_base.h): ACL_STRING and undefined types have none.
+DATA_TYPE_SIZES: dict[int, int] = {
+    DataType.ACL_FLOAT: 4, DataType.ACL_FLOAT16: 2, DataType.ACL_INT8: 1,
+    DataType.ACL_INT32: 4, DataType.ACL_UINT8: 1, DataType.ACL_INT16: 2,
+    DataType.ACL_UINT16: 2, DataType.ACL_UINT32: 4, DataType.ACL_INT64: 8,
+    DataType.ACL_UINT64: 8, DataType.ACL_DOUBLE: 8, DataType.ACL_BOOL: 1,
+    DataType.ACL_COMPLEX64: 8, DataType.ACL_COMPLEX128: 16, DataType.ACL_BF16: 2}
 
 
 class TopApi:
@@ -43,6 +52,18 @@ class TopApi:
     @pyacl("acl.get_version", "", outputs=3)
     def get_version(self) -> tuple[int, int, int]:
         return ACL_INTERFACE_VERSION
+
+    @pyacl("acl.data_type_size", "i", returns_ret=False)
+    def data_type_size(self, data_type: int) -> int:
+        """aclDataTypeSize: bytes per element; 0 for a type without a fixed size (string,
+        undefined) or unknown (PYACL ``WrapAclDataTypeSize``, "i" → "k")."""
+        return DATA_TYPE_SIZES.get(data_type, 0)
+
+    @pyacl("acl.get_recent_err_msg", "", returns_ret=False, parses_args=False)
+    def get_recent_err_msg(self) -> str | None:
+        """aclGetRecentErrMsg: why the calling thread's last failed call failed, or None
+        when there is nothing to report; reading it clears it (UNCONFIRMED)."""
+        return take_recent_error()
 
     @pyacl("acl.app_log", "is", returns_ret=False)
     def app_log(self, level: int, message: str) -> None:

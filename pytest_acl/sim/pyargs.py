@@ -22,6 +22,7 @@ import collections
 import functools
 import logging
 import operator
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -71,12 +72,27 @@ INTERNAL_ERRORS = InternalErrors()
 _log = logging.getLogger("pytest_acl.sim")
 
 
+_recent = threading.local()
+
+
+def note_failure(name: str, code: int, why: str) -> None:
+    """Remember why the calling thread's call failed, for acl.get_recent_err_msg."""
+    _recent.message = f"{name} failed with aclError {code}" + (f": {why}" if why else "")
+
+
+def take_recent_error() -> str | None:
+    message = getattr(_recent, "message", None)
+    _recent.message = None
+    return message
+
+
 def internal_error(name: str, exc: Exception) -> int:
     """Log a simulator failure inside ``name`` and give the aclError that reports it."""
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     line = (f"{name}: internal simulator error {type(exc).__name__}: {exc}"
             + (f" at {where.filename}:{where.lineno}" if where else ""))
     INTERNAL_ERRORS.add(line)
+    note_failure(name, AclError.ACL_ERROR_INTERNAL_ERROR.value, line)
     _log.error("%s", line, exc_info=exc)
     return AclError.ACL_ERROR_INTERNAL_ERROR.value
 
@@ -193,6 +209,7 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
             try:
                 result = impl(self, *values)
             except AclFail as fail:
+                note_failure(name, fail.code, fail.why)
                 return failed(fail.code)
             except Exception as exc:  # noqa: BLE001 - a bug is an aclError, not a crash
                 if getattr(exc, "pyacl_raises", False) or isinstance(exc, Warning):
