@@ -65,6 +65,8 @@ def _died(args: argparse.Namespace, out: Path, bases: Path,
         index = int((out / INFLIGHT).read_text())
     except (OSError, ValueError):
         return None
+    if index < 0:  # between inputs: the harness's failure, not an input's
+        return None
     with Fuzzer(catalog_bases(bases) + sample_bases(), args.seed, targets=args.targets,
                 cann=args.cann) as fuzzer:
         item = fuzzer.make_input(index)
@@ -90,10 +92,12 @@ def _died(args: argparse.Namespace, out: Path, bases: Path,
 
 def _stuck_at(stacks: str) -> str:
     """The innermost project frame of the thread that was running the input (the one whose
-    stack goes through the runner), from faulthandler's dump; the innermost frame at all
-    when the input was in the harness's own code."""
-    blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", stacks)
-    running = [b for b in blocks if "pytest_acl/fuzz/runner.py" in b] or blocks
+    stack goes through the runner), from faulthandler's dump (which a moving thread can cut
+    short); the innermost frame at all when the input was in the harness's own code."""
+    threads = [b for b in re.split(r"\n(?=(?:Current thread|Thread) 0x)", stacks)
+               if b.startswith(("Current thread", "Thread"))]
+    # The runner's thread; if the dump was cut short, the oldest thread (listed last): main.
+    running = [b for b in threads if "pytest_acl/fuzz/runner.py" in b] or threads[-1:] or [""]
     frames = re.findall(r'File "([^"]*pytest_acl/(?!fuzz/)[^"]*)", line (\d+)', running[0]) \
         or re.findall(r'File "([^"]*)", line (\d+)', running[0])  # stuck in the harness
     if not frames:

@@ -229,7 +229,9 @@ class Fuzzer:
         self.memory_limit = memory_limit
         self.address_space = address_space
         self.keep = keep
+        # Told before and after each input of run() (the worker's watchdog).
         self.on_input: Callable[[FuzzInput], None] | None = None
+        self.on_done: Callable[[FuzzInput], None] | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="pytest-acl-fuzz-", dir=_scratch_root()))
         self._capture = _Capture()
         self._async_errors: list[BaseException] = []
@@ -432,7 +434,10 @@ class Fuzzer:
                 item = self.make_input(index)
                 if self.on_input is not None:
                     self.on_input(item)
-                for finding in self.run_input(item, report):
+                found = self.run_input(item, report)
+                if self.on_done is not None:
+                    self.on_done(item)
+                for finding in found:
                     report.add(finding, self.out, self.keep)
         report.seconds += time.perf_counter() - began
         return report

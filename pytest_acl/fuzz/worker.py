@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
             os.pwrite(inflight, b"%20d\n" % item.index, 0)
             faulthandler.dump_traceback_later(args.hang_timeout, exit=True, file=watchdog)
 
-        fuzzer.on_input = on_input
+        def on_done(item: FuzzInput) -> None:
+            faulthandler.cancel_dump_traceback_later()  # the watchdog watches inputs only
+            os.pwrite(inflight, b"%20d\n" % -1, 0)
+
+        fuzzer.on_input, fuzzer.on_done = on_input, on_done
         index = args.start
         while index < args.stop:
             chunk_end = min(args.stop, index + FLUSH_EVERY)
@@ -88,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             if index % PROGRESS_EVERY == 0 or index == args.stop:
                 print(f"fuzz: input {index} of {args.stop}, {report.findings} findings so far",
                       file=sys.stderr, flush=True)
-    faulthandler.cancel_dump_traceback_later()
     faulthandler.disable()
+    os.close(inflight)
     watchdog.close()
     with contextlib.suppress(OSError):
         (out / INFLIGHT).unlink()
