@@ -2,7 +2,8 @@
 
 A target makes the calls an application would: the load (from a file it writes, from host
 memory, with user memory of the queried size or an odd one, through a config handle), the
-size queries, the bundle loads, inits and query info. Whatever loads is described and
+size queries, the description of a model file or buffer without a load, the bundle loads,
+inits and query info. Whatever loads is described and
 executed — sync, or async then ``synchronize_stream`` — with inputs and outputs sized from
 its description, then unloaded. Every resource is released through ``session.defer``, last
 made first released, even when a call raised, so what remains after an input is the
@@ -344,6 +345,36 @@ def load_with_config(s: Session, data: bytes) -> None:
     _loaded(s, f"load_with_config(type {int(load_type)})", model_id, ret)
 
 
+def _described(s: Session, api: str, fill: Callable[[int], int]) -> None:
+    """A desc filled from the bytes without a load: every tensor of it read back."""
+    mdl = s.acl.mdl
+    desc = mdl.create_desc()
+    s.defer("acl.mdl.destroy_desc", mdl.destroy_desc, desc)
+    ret = fill(desc)
+    s.note(api, ret)
+    if ret != 0:
+        return
+    counts = mdl.get_num_inputs(desc), mdl.get_num_outputs(desc)
+    if not all(_int(c) and c >= 0 for c in counts):
+        s.problem("contract", "get_num_inputs/outputs gave a count that is not an int",
+                  f"{counts!r}")
+        return
+    for side, count in zip(("input", "output"), counts, strict=True):
+        for index in range(min(count, MAX_TENSORS)):
+            _tensor(s, desc, side, index, 1)
+
+
+def get_desc_from_file(s: Session, data: bytes) -> None:
+    path = s.file(data)
+    _described(s, "get_desc_from_file", lambda desc: s.acl.mdl.get_desc_from_file(desc, path))
+
+
+def get_desc_from_mem(s: Session, data: bytes) -> None:
+    ptr = s.host(data)
+    _described(s, "get_desc_from_mem",
+               lambda desc: s.acl.mdl.get_desc_from_mem(desc, ptr, len(data)))
+
+
 def query_size(s: Session, data: bytes) -> None:
     work, weight, ret = s.acl.mdl.query_size(s.file(data))
     s.note("query_size", ret)
@@ -519,6 +550,8 @@ TARGETS = {t.name: t for t in (
     Target("load_with_config", MODEL, load_with_config),
     Target("query_size", MODEL, query_size),
     Target("query_size_from_mem", MODEL, query_size_from_mem),
+    Target("get_desc_from_file", MODEL, get_desc_from_file, "get_desc_from_file"),
+    Target("get_desc_from_mem", MODEL, get_desc_from_mem, "get_desc_from_mem"),
     Target("bundle_load_from_file", BUNDLE, bundle_load_from_file),
     Target("bundle_load_from_mem", BUNDLE, bundle_load_from_mem),
     Target("bundle_init_from_file", BUNDLE, bundle_init_from_file, "bundle_init_from_file"),
