@@ -31,6 +31,16 @@ from pytest_acl.sim import Simulator  # noqa: E402
 pytest_plugins = ["pytester"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``pytest tests`` runs on two xdist workers (the machines have 2 cores) unless ``-n`` is
+    given (``-n 0`` for a debugger). Here, not in pyproject's addopts: those would also
+    apply to ``pytest suites`` and to the suite runs the tests start in the checkout."""
+    if getattr(config.option, "numprocesses", 0) is None and \
+            not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.usepdb:
+        config.option.numprocesses = 2
+
+
 @pytest.fixture(autouse=True)
 def _no_internal_simulator_error(request):
     """The simulator turns its own bugs into ACL_ERROR_INTERNAL_ERROR (pyargs.py) instead of
