@@ -24,6 +24,7 @@ from pytest_acl.sim import Simulator, default_simulator
 
 EXPECTED = {
     "acl": {"init", "finalize", "finalize_reference", "get_version", "get_soc_name", "app_log",
+            "data_type_size", "get_recent_err_msg",
             "create_data_buffer", "destroy_data_buffer", "update_data_buffer",
             "get_data_buffer_addr", "get_data_buffer_size", "get_data_buffer_size_v2",
             "create_tensor_desc", "destroy_tensor_desc", "get_tensor_desc_num_dims",
@@ -50,6 +51,9 @@ EXPECTED = {
                 "get_input_index_by_name", "get_output_index_by_name", "execute",
                 "execute_async", "create_config_handle", "destroy_config_handle",
                 "set_config_opt", "load_with_config",
+                "get_desc_from_file", "get_desc_from_mem", "get_tensor_real_name",
+                "create_exec_config_handle", "destroy_exec_config_handle",
+                "set_exec_config_opt", "execute_v2",
                 "bundle_load_from_file", "bundle_load_from_mem", "bundle_unload",
                 "bundle_get_model_num", "bundle_get_model_id", "bundle_create_query_info",
                 "bundle_destroy_query_info", "bundle_query_info_from_file",
