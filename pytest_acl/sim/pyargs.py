@@ -12,20 +12,26 @@ Format letters (as PyArg_ParseTuple, reference §4.1):
 ``k``/``K`` unsigned long (long): an ``int``, masked to 64 bits, no overflow check;
 ``I`` uint32: anything with ``__index__``, masked; ``i`` C int: anything with ``__index__``,
 in the int32 range; ``s`` a ``str`` without NUL that encodes to UTF-8; ``O`` any object.
-A ``|`` starts the optional arguments. (CPython ``Python/getargs.c``; ``I`` has no
-``PyLong_Check``, unlike ``k``/``K``, so a NumPy integer passes ``I`` and ``i`` but not ``k``.)
+The rest of the binding (surface.toml) also uses ``B``/``H`` unsigned char/short, masked to
+8/16 bits like ``I``; ``b`` unsigned char in [0, 255], ``h`` short, ``l`` long and ``L`` long
+long, range-checked like ``i``; ``d`` double and ``f`` float: a float, or anything with
+``__float__`` or ``__index__`` (never a str), ``f`` rounded to single precision.
+A ``|`` starts the optional arguments. (CPython ``Python/getargs.c`` ``convertsimple``;
+``I``, ``B``, ``H`` have no ``PyLong_Check``, unlike ``k``/``K``, so a NumPy integer passes
+them and the range-checked letters but not ``k``.)
 """
 
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
 import logging
 import operator
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_acl.constants import AclError
 
@@ -97,24 +103,55 @@ def internal_error(name: str, exc: Exception) -> int:
     return AclError.ACL_ERROR_INTERNAL_ERROR.value
 
 
+# Range-checked letters (getargs.c: PyLong_AsLong or PyLong_AsLongLong, then the C type's
+# limits; "b" is an unsigned char that refuses negative values) and masked ones
+# (PyLong_AsUnsignedLongMask, then a cast to the C type).
+_RANGES = {"b": (0, 0xFF), "h": (-(2**15), 2**15 - 1), "i": (-(2**31), 2**31 - 1),
+           "l": (-(2**63), 2**63 - 1), "L": (-(2**63), 2**63 - 1)}
+_MASKS = {"B": 0xFF, "H": 0xFFFF, "I": _MASK32}
+LETTERS = frozenset("kK" + "".join(_RANGES) + "".join(_MASKS) + "fdsO")
+
+
+def _index(value: Any) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise _ParseFailed from None
+
+
+def _double(value: Any) -> float:
+    """PyFloat_AsDouble: a float, else the type's ``__float__``, else its ``__index__``; a
+    str is not converted, an int too large for a double is an OverflowError."""
+    if isinstance(value, float):
+        return value
+    try:
+        if hasattr(type(value), "__float__"):
+            result = type(value).__float__(value)
+            if not isinstance(result, float):
+                raise _ParseFailed
+            return result
+        return float(operator.index(value))
+    except (TypeError, OverflowError, ValueError):
+        raise _ParseFailed from None
+
+
 def _convert(letter: str, value: Any) -> Any:
     if letter in "kK":  # getargs.c checks PyLong_Check first: no __index__ objects
         if not isinstance(value, int):
             raise _ParseFailed
         return value & _MASK64
-    if letter == "I":  # getargs.c: PyLong_AsUnsignedLongMask, which takes any __index__
-        try:
-            return operator.index(value) & _MASK32
-        except TypeError:
-            raise _ParseFailed from None
-    if letter == "i":
-        try:
-            number = operator.index(value)
-        except TypeError:
-            raise _ParseFailed from None
-        if not -(2**31) <= number < 2**31:
+    if letter in _MASKS:  # PyLong_AsUnsignedLongMask, which takes any __index__
+        return _index(value) & _MASKS[letter]
+    if letter in _RANGES:
+        number = _index(value)
+        low, high = _RANGES[letter]
+        if not low <= number <= high:
             raise _ParseFailed
         return number
+    if letter == "d":
+        return _double(value)
+    if letter == "f":  # the double cast to a C float: rounded, inf beyond its range
+        return ctypes.c_float(_double(value)).value
     if letter == "s":  # a str that encodes to a C string: UTF-8, no embedded NUL
         if not isinstance(value, str) or "\0" in value:
             raise _ParseFailed
@@ -173,7 +210,7 @@ def parse_args(name: str, fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any
         raise parse_failed(name, bang) from None
 
 
-def _no_keywords(name: str, kwargs: dict[str, Any]) -> None:
+def refuse_keywords(name: str, kwargs: dict[str, Any]) -> None:
     """CPython refuses keywords to a METH_VARARGS function before pyACL's code runs
     (Objects/methodobject.c ``cfunction_call``), naming it by its short name."""
     if kwargs:
@@ -188,7 +225,9 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
     ``outputs`` is the number of values before ``ret``. ``returns_ret=False`` is for the
     functions that return a plain value (a handle, a size, an address) and 0 on failure.
     ``parses_args=False`` is for the wrappers that never look at their arguments: any
-    positional arguments are ignored (``fmt`` must be empty).
+    positional arguments are ignored (``fmt`` must be empty). The wrapper keeps the
+    declaration as ``pyacl_name``, ``pyacl_format``, ``parses_args``, ``pyacl_outputs`` and
+    ``pyacl_returns_ret`` (tests/sim/test_surface.py compares them with surface.toml).
     """
     if not parses_args and fmt:
         raise AssertionError(f"{name}: a function that parses nothing has no format")
@@ -204,7 +243,7 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
             if parses_args:
                 values = parse_args(name, fmt, args, kwargs)
             else:
-                _no_keywords(name, kwargs)
+                refuse_keywords(name, kwargs)
                 values = []
             try:
                 result = impl(self, *values)
@@ -224,9 +263,33 @@ def pyacl(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
             return (*result, AclError.ACL_SUCCESS.value)
 
         call.__qualname__ = name
-        call.pyacl_name = name  # type: ignore[attr-defined]
-        call.parses_args = parses_args  # type: ignore[attr-defined]
-        call.pyacl_format = fmt  # type: ignore[attr-defined]
+        _declare(call, name, fmt, outputs, returns_ret, parses_args)
         return call
+
+    return decorate
+
+
+def _declare(function: Callable[..., Any], name: str, fmt: str, outputs: int,
+             returns_ret: bool, parses_args: bool) -> None:
+    function.pyacl_name = name  # type: ignore[attr-defined]
+    function.parses_args = parses_args  # type: ignore[attr-defined]
+    function.pyacl_format = fmt  # type: ignore[attr-defined]
+    function.pyacl_outputs = outputs  # type: ignore[attr-defined]
+    function.pyacl_returns_ret = returns_ret  # type: ignore[attr-defined]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def parses_own(name: str, fmt: str, outputs: int = 0, returns_ret: bool = True,
+               parses_args: bool = True) -> Callable[[_F], _F]:
+    """Declare on a function that parses its own arguments (without :func:`pyacl`) the pyACL
+    name, format and return shape it implements — the attributes :func:`pyacl` sets — so the
+    surface test checks it against the binding like the others (surface.toml)."""
+
+    def decorate(function: _F) -> _F:
+        _declare(function, name, fmt, outputs, returns_ret, parses_args)
+        function.pyacl_parses_own = True  # type: ignore[attr-defined]
+        return function
 
     return decorate

@@ -146,7 +146,7 @@ values = st.one_of(
 
 
 @SETTINGS
-@given(letter=st.sampled_from("kKIis"), value=values)
+@given(letter=st.sampled_from("kKIisbBhHlLfd"), value=values)
 def test_letters_parse_as_cpython_getargs(letter, value):
     testcapi = pytest.importorskip("_testcapi")
     try:
@@ -157,6 +157,39 @@ def test_letters_parse_as_cpython_getargs(letter, value):
         return
     (got,) = parse_args("acl.x", letter, (value,), {})
     assert (got.encode() if letter == "s" else got) == expected
+
+
+PARSE_FAILS = TypeError
+
+
+@pytest.mark.parametrize(("letter", "value", "expected"), [
+    # "b": unsigned char in [0, 255] (getargs.c refuses negative values and values above)
+    ("b", 0, 0), ("b", 255, 255), ("b", True, 1), ("b", np.int8(7), 7), ("b", -1, PARSE_FAILS),
+    ("b", 256, PARSE_FAILS), ("b", 1.0, PARSE_FAILS),
+    # "B": unsigned char, masked like "I"
+    ("B", 255, 255), ("B", 256, 0), ("B", -1, 255), ("B", np.uint64(2**64 - 2), 254),
+    ("B", 1.5, PARSE_FAILS),
+    # "h": short, range-checked; "H": unsigned short, masked
+    ("h", -(2**15), -(2**15)), ("h", 2**15 - 1, 2**15 - 1), ("h", 2**15, PARSE_FAILS),
+    ("h", "1", PARSE_FAILS), ("H", 2**16 + 3, 3), ("H", -1, 2**16 - 1), ("H", None, PARSE_FAILS),
+    # "l" long and "L" long long: int64 range, any __index__
+    ("l", 2**63 - 1, 2**63 - 1), ("l", -(2**63), -(2**63)), ("l", 2**63, PARSE_FAILS),
+    ("L", np.int64(-5), -5), ("L", -(2**63) - 1, PARSE_FAILS), ("L", 2.0, PARSE_FAILS),
+    # "d" double, "f" float (rounded to single precision): floats, ints, __float__, not str
+    ("d", 1.5, 1.5), ("d", 3, 3.0), ("d", np.float32(0.5), 0.5), ("d", True, 1.0),
+    ("d", 2**1024, PARSE_FAILS), ("d", "1.5", PARSE_FAILS), ("d", None, PARSE_FAILS),
+    ("f", 0.1, float(np.float32(0.1))), ("f", 1e300, float("inf")), ("f", -7, -7.0),
+    ("f", b"1", PARSE_FAILS),
+])
+def test_the_binding_s_other_letters(letter, value, expected):
+    """The letters of the wrappers beyond the emulated ones (surface.toml), as CPython's
+    getargs.c converts them; pyACL turns every failure into its TypeError."""
+    if expected is PARSE_FAILS:
+        with pytest.raises(TypeError, match=parse_failed("acl.x")):
+            parse_args("acl.x", letter, (value,), {})
+    else:
+        (got,) = parse_args("acl.x", letter, (value,), {})
+        assert got == expected and type(got) is type(expected)
 
 
 @pytest.mark.parametrize(("call", "expected"), [
