@@ -26,6 +26,9 @@ def test_every_package_is_in_the_distribution():
                                          "pytest_acl.fixture_catalog": "fixtures"}
     data = setuptools["package-data"]
     assert all((ROOT / "suites" / name).is_file() for name in data["pytest_acl.suites"])
+    # the simulator's data: the shim and the pyACL surface table (sim/surface.py reads it)
+    assert "sim/surface.toml" in data["pytest_acl"]
+    assert all(any((ROOT / "pytest_acl").glob(pattern)) for pattern in data["pytest_acl"])
 
 
 def test_the_shipped_suite_and_catalog_are_found_as_packages():

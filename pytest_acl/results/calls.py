@@ -53,6 +53,14 @@ class CallLog:
                 self.timings[family] = round(self.timings.get(family, 0.0) + seconds, 6)
 
 
+def _declared(wrapper: Callable[..., Any], call: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapper``, keeping the attributes the simulator declares on ``call`` (its pyACL
+    format and return shape, ``pyacl_stub`` for a function outside its scope: markers.py
+    treats a stub as not exposed)."""
+    wrapper.__dict__.update(getattr(call, "__dict__", {}))
+    return wrapper
+
+
 def _in_flight(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
     """``call``, noted in the owner's flight recorder while it runs (when one is attached)."""
 
@@ -65,7 +73,7 @@ def _in_flight(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> 
         flight.call_returned()
         return result
 
-    return noted
+    return _declared(noted, call)
 
 
 def _ledgered(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
@@ -77,7 +85,7 @@ def _ledgered(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> C
             owner.log.ledger.note(function, args, result)
         return result
 
-    return noted
+    return _declared(noted, call)
 
 
 class _Namespace(types.ModuleType):
@@ -134,7 +142,7 @@ class _Namespace(types.ModuleType):
                     log.ledger.note(function, args, result)
             return result
 
-        return recorded
+        return _declared(recorded, call)
 
 
 class RecordingAcl(types.ModuleType):

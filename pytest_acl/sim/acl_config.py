@@ -16,7 +16,7 @@ from pytest_acl.constants import AclError, MdlConfigAttr
 from pytest_acl.sim.configs import ConfigHandle, check, load
 from pytest_acl.sim.handles import HandleTable, Kind
 from pytest_acl.sim.models import ModelManager
-from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+from pytest_acl.sim.pyargs import AclFail, parse_args, parses_own, pyacl
 
 E = AclError
 A = MdlConfigAttr
@@ -48,6 +48,7 @@ class ConfigApi:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{handle:#x} is not a config handle")
         return found
 
+    @parses_own("acl.mdl.set_config_opt", "kiO")
     def set_config_opt(self, *args: Any) -> int:
         """``ret``; the value's Python type follows pyACL's marshalling (§4.3).
 

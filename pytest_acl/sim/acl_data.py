@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pytest_acl.constants import AclError
 from pytest_acl.sim.handles import HandleTable, Kind
-from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+from pytest_acl.sim.pyargs import AclFail, parse_args, parses_own, pyacl
 
 E = AclError
 
@@ -92,6 +92,7 @@ class DataApi:
         if self._handles.remove(Kind.DATASET, dataset) is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{dataset:#x} is not a live dataset")
 
+    @parses_own("acl.mdl.add_dataset_buffer", "kk", outputs=1)
     def add_dataset_buffer(self, *args: object) -> tuple[int, int]:
         """Append ``buffer``; returns ``(dataset, ret)``, echoing the dataset even on failure
         (pyACL ``mdl_wrap.cpp`` builds the tuple from its argument)."""

@@ -20,7 +20,7 @@ from pytest_acl.sim.entry import model_buffer, model_file
 from pytest_acl.sim.handles import Kind
 from pytest_acl.sim.launch import Launcher
 from pytest_acl.sim.models import ModelManager, executable_graph_of
-from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl
+from pytest_acl.sim.pyargs import AclFail, parse_args, parses_own, pyacl
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -216,18 +216,22 @@ class ModelApi:
         size = self._size(self._entry(desc, "outputs", index))
         return self._rt.faults.output_size(size)
 
+    @parses_own("acl.mdl.get_input_dims", "kk", outputs=1)
     def get_input_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         desc, index = parse_args("acl.mdl.get_input_dims", "kk", args, {})
         return self._dims(desc, "inputs", index)
 
+    @parses_own("acl.mdl.get_input_dims_v2", "kk", outputs=1)
     def get_input_dims_v2(self, *args: Any) -> tuple[dict[str, Any], int]:
         desc, index = parse_args("acl.mdl.get_input_dims_v2", "kk", args, {})
         return self._dims(desc, "inputs", index)
 
+    @parses_own("acl.mdl.get_output_dims", "kk", outputs=1)
     def get_output_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         desc, index = parse_args("acl.mdl.get_output_dims", "kk", args, {})
         return self._dims(desc, "outputs", index)
 
+    @parses_own("acl.mdl.get_cur_output_dims", "kk", outputs=1)
     def get_cur_output_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         """Format "kk", ``({"name", "dimCount", "dims"}, ret)`` (cann-behaviour.md §9,
         ``WrapAclMdlGetCurOutputDims``): the desc's output dims (a desc is filled from the
@@ -264,10 +268,12 @@ class ModelApi:
         entry = self._entry(desc, "outputs", index)
         return entry["name"] if entry else ""
 
+    @parses_own("acl.mdl.get_input_index_by_name", "ks", outputs=1)
     def get_input_index_by_name(self, *args: Any) -> tuple[int, int]:
         desc, name = parse_args("acl.mdl.get_input_index_by_name", "ks", args, {})
         return self._index_by_name(desc, "inputs", name)
 
+    @parses_own("acl.mdl.get_output_index_by_name", "ks", outputs=1)
     def get_output_index_by_name(self, *args: Any) -> tuple[int, int]:
         desc, name = parse_args("acl.mdl.get_output_index_by_name", "ks", args, {})
         return self._index_by_name(desc, "outputs", name)

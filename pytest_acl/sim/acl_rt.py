@@ -41,15 +41,15 @@ class RtApi:
     def reset_device(self, device_id: int) -> None:
         self._rt.reset_device(device_id)
 
-    @pyacl("acl.rt.get_device", "", outputs=1)
+    @pyacl("acl.rt.get_device", "", outputs=1, parses_args=False)
     def get_device(self) -> int:
         return self._rt.current_device()
 
-    @pyacl("acl.rt.get_device_count", "", outputs=1)
+    @pyacl("acl.rt.get_device_count", "", outputs=1, parses_args=False)
     def get_device_count(self) -> int:
         return len(self._rt.devices)
 
-    @pyacl("acl.rt.get_run_mode", "", outputs=1)
+    @pyacl("acl.rt.get_run_mode", "", outputs=1, parses_args=False)
     def get_run_mode(self) -> int:
         """Always ACL_HOST: the simulated cards are EP devices in a host (§4.4)."""
         return RunMode.ACL_HOST.value
@@ -67,12 +67,12 @@ class RtApi:
     def set_context(self, context: int) -> None:
         self._rt.set_context(context)
 
-    @pyacl("acl.rt.get_context", "", outputs=1)
+    @pyacl("acl.rt.get_context", "", outputs=1, parses_args=False)
     def get_context(self) -> int:
         return self._rt.current_context().handle
 
     # -- streams -----------------------------------------------------------------------------
-    @pyacl("acl.rt.create_stream", "", outputs=1)
+    @pyacl("acl.rt.create_stream", "", outputs=1, parses_args=False)
     def create_stream(self) -> int:
         return self._rt.create_stream()
 
@@ -87,7 +87,7 @@ class RtApi:
         deadlocks): the simulator raises RuntimeError instead (callbacks.py)."""
         return self._rt.synchronize_stream(stream)
 
-    @pyacl("acl.rt.synchronize_device", "")
+    @pyacl("acl.rt.synchronize_device", "", parses_args=False)
     def synchronize_device(self) -> int:
         return self._rt.synchronize_device()
 
@@ -191,7 +191,7 @@ class RtApi:
         if fill is not None:
             fill()
 
-    @pyacl("acl.rt.device_get_stream_priority_range", "", outputs=2)
+    @pyacl("acl.rt.device_get_stream_priority_range", "", outputs=2, parses_args=False)
     def device_get_stream_priority_range(self) -> tuple[int, int]:
         """(least, greatest): 0 is the highest priority, 7 the lowest (the docs' [0, 7];
         UNCONFIRMED per product). Config loading checks ACL_MDL_PRIORITY_INT32 against it

@@ -15,7 +15,7 @@ import numpy as np
 from pytest_acl.constants import ACL_DTYPE_OF, NUMPY_DTYPE_OF, AclError, DataType
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.handles import HandleTable, Kind
-from pytest_acl.sim.pyargs import AclFail, parse_args, pyacl, raised_by_pyacl
+from pytest_acl.sim.pyargs import AclFail, parse_args, parses_own, pyacl, raised_by_pyacl
 
 E = AclError
 _INT64 = range(-(2**63), 2**63)
@@ -67,6 +67,7 @@ class TensorDescApi:
     def _get(self, handle: int) -> TensorDesc | None:
         return self._handles.get(Kind.TENSOR_DESC, handle)
 
+    @parses_own("acl.create_tensor_desc", "iOi", returns_ret=False)
     def create_tensor_desc(self, *args: Any) -> int:
         """``acl.create_tensor_desc(data_type, dims, format)`` → handle (0 on failure).
 
@@ -111,6 +112,7 @@ class TensorDescApi:
     def get_tensor_desc_size(self, desc: int) -> int:
         return self._desc(desc).size
 
+    @parses_own("acl.mdl.set_dataset_tensor_desc", "kkk", outputs=1)
     def set_dataset_tensor_desc(self, *args: Any) -> tuple[int, int]:
         """``(dataset, ret)``, echoing the dataset like ``add_dataset_buffer``."""
         dataset, desc, index = parse_args("acl.mdl.set_dataset_tensor_desc", "kkk", args, {})

@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 
 from pytest_acl.constants import AclError, DataType
-from pytest_acl.sim.pyargs import AclFail, pyacl, raised_by_pyacl, take_recent_error
+from pytest_acl.sim.pyargs import (
+    AclFail,
+    parses_own,
+    pyacl,
+    raised_by_pyacl,
+    take_recent_error,
+)
 from pytest_acl.sim.runtime import Runtime
 
 E = AclError
@@ -41,15 +47,15 @@ class TopApi:
             raise AclFail(E.ACL_ERROR_INVALID_FILE, f"config file {config_path!r} not found")
         return self._rt.init()
 
-    @pyacl("acl.finalize", "")
+    @pyacl("acl.finalize", "", parses_args=False)
     def finalize(self) -> None:
         self._rt.finalize()
 
-    @pyacl("acl.finalize_reference", "", outputs=1)
+    @pyacl("acl.finalize_reference", "", outputs=1, parses_args=False)
     def finalize_reference(self) -> int:
         return self._rt.finalize_reference()
 
-    @pyacl("acl.get_version", "", outputs=3)
+    @pyacl("acl.get_version", "", outputs=3, parses_args=False)
     def get_version(self) -> tuple[int, int, int]:
         return ACL_INTERFACE_VERSION
 
@@ -71,6 +77,7 @@ class TopApi:
         (cann-behaviour.md §9; py_init_acl.cpp ``WrapAclAppLog``). The simulator keeps no
         such log, so the message goes nowhere."""
 
+    @parses_own("acl.get_soc_name", "", returns_ret=False)
     def get_soc_name(self, *args: object) -> str:
         """The SoC name (aclrtGetSocName); pyACL returns a str, or None before init."""
         if args:

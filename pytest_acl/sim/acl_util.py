@@ -22,7 +22,7 @@ import numpy as np
 from pytest_acl.sim import hostmem
 from pytest_acl.sim.callbacks import UtilThreads
 from pytest_acl.sim.devmem import is_device_address
-from pytest_acl.sim.pyargs import parse_args
+from pytest_acl.sim.pyargs import parse_args, parses_own
 
 _NUMPY_TYPES = {np.dtype(t).num: np.dtype(t) for t in (
     np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
@@ -65,6 +65,7 @@ class UtilApi:
     def __init__(self, threads: UtilThreads) -> None:
         self._threads = threads
 
+    @parses_own("acl.util.start_thread", "OO", outputs=1)
     def start_thread(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
         """``(tid, ret)``: a thread running ``fn(args)`` (``fn()`` if ``args`` is None).
 
@@ -78,6 +79,7 @@ class UtilApi:
             raise TypeError("parameter must be callable")
         return self._threads.start(fn, fn_args), 0
 
+    @parses_own("acl.util.stop_thread", "K")
     def stop_thread(self, *args: Any) -> int:
         """``ret``: waits for the thread to end (pthread_join, the GIL released). If ``fn``
         raised, its traceback was printed then and this raises RuntimeError
@@ -85,6 +87,7 @@ class UtilApi:
         (tid,) = parse_args("acl.util.stop_thread", "K", args, {})
         return self._threads.stop(tid)
 
+    @parses_own("acl.util.bytes_to_ptr", "O", returns_ret=False)
     def bytes_to_ptr(self, *args: Any) -> int:
         """Address of the bytes' own buffer (no copy); the caller keeps the object alive."""
         (data,) = parse_args("acl.util.bytes_to_ptr", "O", args, {})
@@ -92,6 +95,7 @@ class UtilApi:
             raise ValueError("needs an byte as argument")
         return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
 
+    @parses_own("acl.util.ptr_to_bytes", "kk", returns_ret=False)
     def ptr_to_bytes(self, *args: Any) -> bytes:
         """A copy of ``size`` bytes of host memory at ``ptr`` (NULL gives zeros, as
         ``PyBytes_FromStringAndSize(NULL, size)`` does in pyACL)."""
@@ -101,6 +105,7 @@ class UtilApi:
         _host_range("acl.util.ptr_to_bytes", ptr, size)
         return bytes(hostmem.view(ptr, size))
 
+    @parses_own("acl.util.numpy_to_ptr", "O", returns_ret=False)
     def numpy_to_ptr(self, *args: Any) -> int:
         """Address of an ndarray's data; deprecated in pyACL, which warns about it."""
         (value,) = parse_args("acl.util.numpy_to_ptr", "O", args, {})
@@ -111,6 +116,7 @@ class UtilApi:
                           "instead.", Warning, stacklevel=2)
         return int(array.ctypes.data)
 
+    @parses_own("acl.util.numpy_contiguous_to_ptr", "O", returns_ret=False)
     def numpy_contiguous_to_ptr(self, *args: Any) -> tuple[int, np.ndarray]:
         """``(ptr, array)`` where ``array`` is C-contiguous (copied only if it was not)."""
         (value,) = parse_args("acl.util.numpy_contiguous_to_ptr", "O", args, {})
@@ -118,6 +124,7 @@ class UtilApi:
         contiguous = np.ascontiguousarray(_ndarray(value))
         return int(contiguous.ctypes.data), contiguous
 
+    @parses_own("acl.util.ptr_to_numpy", "kOi", returns_ret=False)
     def ptr_to_numpy(self, *args: Any) -> np.ndarray:
         """An ndarray viewing host memory at ``ptr`` (no copy); ``npy_type`` is a NumPy type
         number such as ``np.dtype(np.float32).num``. The shape ``()`` gives a 0-d array of one

@@ -1,7 +1,10 @@
-"""Assemble the pyACL-shaped module object (``acl`` with ``acl.rt``, ``acl.mdl``, ``acl.util``).
+"""Assemble the pyACL-shaped module object: ``acl`` and every submodule pyACL registers.
 
 pyACL is a module of functions only, no constants (reference/acl-api.md §4.1); so is this one.
-Each function is a bound method of an API class that holds a reference to one simulator.
+Each emulated function is a bound method of an API class that holds a reference to one
+simulator (``acl``, ``acl.rt``, ``acl.mdl``, ``acl.util``); every other function of the real
+binding (surface.toml: ``acl.media``, ``acl.op``, ``acl.prof`` … and the rest of the four) is
+a stub that answers ACL_ERROR_API_NOT_SUPPORT (surface.py).
 """
 
 from __future__ import annotations
@@ -76,5 +79,36 @@ def build_acl_module(simulator: Simulator) -> AclModule:
         "acl.mdl", "Model management", release, data, tensors, models, config, bundles)
     acl.util = _submodule(  # type: ignore[attr-defined]
         "acl.util", "Host pointer and thread utilities", release, UtilApi(runtime.threads))
+    _add_stubs(acl)
     acl.__simulator__ = simulator  # type: ignore[attr-defined]
     return acl
+
+
+# The submodules whose functions are all stubs, as PyInit_acl registers them (surface.toml).
+_STUB_MODULE_DOCS = {
+    "acl.media": "DVPP image and video processing (not emulated)",
+    "acl.op": "Single-operator execution (not emulated)",
+    "acl.blas": "CBLAS matrix operators (not emulated)",
+    "acl.prof": "Profiling (not emulated)",
+    "acl.himpi": "HiMPI media processing (not emulated)",
+    "acl.fv": "Feature-vector retrieval (not emulated)",
+}
+
+
+def _add_stubs(acl: AclModule) -> None:
+    """Give every function of the real binding that the simulator does not implement (for
+    this release) a stub, creating the submodules the simulator has no API class for."""
+    from pytest_acl.sim import surface
+
+    table = surface.load()
+    log = surface.StubLog()
+    for function in table.functions:
+        module: Any = acl
+        if function.module != "acl":
+            short = function.module.split(".", 1)[1]
+            module = vars(acl).get(short)
+            if module is None:
+                module = AclModule(function.module, _STUB_MODULE_DOCS.get(function.module, ""))
+                setattr(acl, short, module)
+        if function.name not in vars(module):
+            setattr(module, function.name, surface.stub(function, table.stub_code, log))

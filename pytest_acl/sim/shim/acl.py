@@ -6,10 +6,12 @@ registers its submodules, so ``import acl.rt`` and ``from acl import rt`` work t
 """
 
 import sys
+import types
 
 from pytest_acl.sim import default_simulator
 
 _acl = default_simulator().acl
-for _name in ("rt", "mdl", "util"):
-    sys.modules[f"acl.{_name}"] = getattr(_acl, _name)
+for _name, _submodule in vars(_acl).items():
+    if isinstance(_submodule, types.ModuleType):
+        sys.modules[f"acl.{_name}"] = _submodule
 sys.modules[__name__] = _acl
