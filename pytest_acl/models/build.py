@@ -37,6 +37,7 @@ from pytest_acl.models.manifest import (
     CatalogError,
     entry_file,
     file_digest,
+    gear_reference_key,
     read_manifest,
     reference_key,
     write_atomically,
@@ -155,25 +156,49 @@ def _write_chunks(path: Path, chunks: list) -> None:
     write_atomically(path, write)
 
 
+def references(model: CatalogModel, onnx_model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """The reference arrays of a single model (``in:``/``out:``) and, for a model with gears,
+    those at each gear (``gear<i>/in:``/``gear<i>/out:``), all from ONNX's evaluator."""
+    feeds = model.graphs[0].inputs()
+    reference = {reference_key(None, "in", k): v for k, v in feeds.items()}
+    reference |= {reference_key(None, "out", k): v
+                  for k, v in _evaluate(onnx_model, feeds).items()}
+    if model.gears is not None:
+        for index, values in enumerate(model.gears.gears.values):
+            feeds = model.gears.inputs(values)
+            reference |= {gear_reference_key(index, "in", k): v for k, v in feeds.items()}
+            reference |= {gear_reference_key(index, "out", k): v
+                          for k, v in _evaluate(onnx_model, feeds).items()}
+    return reference
+
+
+def gears_entry(model: CatalogModel) -> dict[str, Any]:
+    """The manifest's ``gears`` of a model built with gears (nothing for the others)."""
+    if model.gears is None:
+        return {}
+    gears = model.gears.gears
+    return {"gears": {"kind": gears.kind, "values": [list(v) for v in gears.values],
+                      "atc_option": gears.atc_option()}}
+
+
 def _build_single(model: CatalogModel, out: Path) -> dict[str, Any]:
     from pytest_acl.sim.compiler import compile_onnx
 
     spec = model.graphs[0]
     onnx_model = spec.onnx_model()
     inputs, outputs = _io(onnx_model, ())
-    om = compile_onnx(onnx_model, model.name, dynamic=model.kind == DYNAMIC)
+    om = compile_onnx(onnx_model, model.name, dynamic=model.kind == DYNAMIC,
+                      gears=model.gears.gears if model.gears is not None else None)
     path = out / f"{model.name}.om"
     _write_chunks(path, om.chunks())
     del om
     gc.collect()
-    feeds = spec.inputs()
-    reference = {reference_key(None, "in", k): v for k, v in feeds.items()}
-    reference |= {reference_key(None, "out", k): v
-                  for k, v in _evaluate(onnx_model, feeds).items()}
+    reference = references(model, onnx_model)
     del onnx_model
     write_reference(out / f"{model.name}.npz", reference)
     work, weight = _sizes_of_file(path)
-    return {"inputs": inputs, "outputs": outputs, "work_size": work, "weight_size": weight}
+    return {"inputs": inputs, "outputs": outputs, "work_size": work,
+            "weight_size": weight} | gears_entry(model)
 
 
 def _build_bundle(model: CatalogModel, out: Path) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 One entry per model: file, kind, inputs/outputs (names, shapes, dtypes, byte sizes), the
 reference arrays (npz, loaded with ``allow_pickle=False``), the sizes expected from the file,
-graph count and variable size for bundles, and content hashes.
+graph count and variable size for bundles, the gears of a model built with them (and a
+reference at each gear), and content hashes.
 
 A manifest is data from disk, so it is checked before anything it names is used
 (:func:`check_manifest`): each file it names is a path relative to the catalog directory that
@@ -208,6 +209,11 @@ def reference_key(graph: int | None, direction: str, name: str) -> str:
     return f"{'' if graph is None else f'g{graph}/'}{direction}:{name}"
 
 
+def gear_reference_key(gear: int, direction: str, name: str) -> str:
+    """npz key of a reference array at gear ``gear`` of a model with gears: ``gear1/in:x``."""
+    return f"gear{gear}/{direction}:{name}"
+
+
 def write_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Save reference arrays (by :func:`reference_key`) as an npz; without pickles, as
     :meth:`ModelEntry.reference` reads them. Atomically, like every file a build writes."""
@@ -257,4 +263,18 @@ class ModelEntry:
 
     def outputs(self, graph: int | None = None) -> dict[str, np.ndarray]:
         prefix = reference_key(graph, "out", "")
+        return {k[len(prefix):]: v for k, v in self.reference().items() if k.startswith(prefix)}
+
+    @property
+    def gears(self) -> dict[str, Any] | None:
+        """A model with gears: ``{"kind", "values"}`` as built (None for any other model)."""
+        return self.data.get("gears")
+
+    def gear_inputs(self, gear: int) -> dict[str, np.ndarray]:
+        """Reference inputs at gear ``gear`` (an index into ``gears["values"]``)."""
+        prefix = gear_reference_key(gear, "in", "")
+        return {k[len(prefix):]: v for k, v in self.reference().items() if k.startswith(prefix)}
+
+    def gear_outputs(self, gear: int) -> dict[str, np.ndarray]:
+        prefix = gear_reference_key(gear, "out", "")
         return {k[len(prefix):]: v for k, v in self.reference().items() if k.startswith(prefix)}

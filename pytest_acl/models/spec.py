@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 
-STATIC, DYNAMIC, BUNDLE = "static", "dynamic", "bundle"
+from pytest_acl.om.inout import Gears
+
+# A "gears" model is static in the OM sense (QuerySize reports its work memory) but is built
+# with gears — ATC's --dynamic_batch_size / --dynamic_image_size (pytest_acl/sim/dynamic.py).
+STATIC, DYNAMIC, BUNDLE, GEARS = "static", "dynamic", "bundle", "gears"
+KINDS = (STATIC, DYNAMIC, BUNDLE, GEARS)
 
 
 @dataclass(frozen=True)
@@ -31,16 +36,28 @@ class Graph:
 
 
 @dataclass(frozen=True)
+class GearSet:
+    """The gears a model is built with and its reference inputs at each gear (a reference is
+    stored for every gear; the graph's own ``inputs`` are those of the largest gear)."""
+
+    gears: Gears
+    inputs: Callable[[tuple[int, ...]], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
 class CatalogModel:
     name: str
-    kind: str  # STATIC, DYNAMIC or BUNDLE
+    kind: str  # STATIC, DYNAMIC, BUNDLE or GEARS
     description: str
     graphs: tuple[Graph, ...]
     atc_buildable: bool = True
     atc_note: str = ""
+    gears: GearSet | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in (STATIC, DYNAMIC, BUNDLE):
-            raise ValueError(f"{self.name}: kind {self.kind!r} is not static/dynamic/bundle")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if (self.kind == BUNDLE) != (len(self.graphs) > 1):
             raise ValueError(f"{self.name}: a bundle has several graphs, a model one")
+        if (self.kind == GEARS) != (self.gears is not None):
+            raise ValueError(f"{self.name}: a model with gears, and only one, has a GearSet")

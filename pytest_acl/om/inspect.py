@@ -11,9 +11,11 @@ from dataclasses import fields
 
 from pytest_acl.constants import describe
 from pytest_acl.om.bundle import read_bundle
+from pytest_acl.om.container import OmModel
 from pytest_acl.om.files import MODEL_FILE_LIMIT, PathLike, read_model_file
 from pytest_acl.om.header import HEADER_SIZE, MODELTYPE_BUNDLE, ModelFileHeader
-from pytest_acl.om.partitions import read_count, read_entries, table_size, type_name
+from pytest_acl.om.inout import InOutInfo
+from pytest_acl.om.partitions import PartitionType, read_count, read_entries, table_size, type_name
 from pytest_acl.om.reader import OmError, ReadOptions, expected_sizes, read_model
 
 
@@ -87,7 +89,23 @@ def inspect_bytes(data: bytes | memoryview, name: str = "model") -> tuple[list[s
         return lines + [f"INVALID: {error}"], error.code
     work, weight = expected_sizes(model)
     lines.append(f"{kind} model; QuerySize: work {work} bytes, weight {weight} bytes")
-    return lines, 0
+    return lines + _gear_lines(model), 0
+
+
+def _gear_lines(model: OmModel) -> list[str]:
+    """The gears MODEL_INOUT_INFO records (ATC --dynamic_batch_size / _image_size / _dims)."""
+    partition = model.groups[0].find(PartitionType.MODEL_INOUT_INFO)
+    if partition is None:
+        return []
+    try:
+        info = InOutInfo.decode(partition.contiguous())
+        gears = info.gears()
+    except ValueError as exc:
+        return [f"MODEL_INOUT_INFO: not decoded ({exc})"]
+    if gears is None:
+        return []
+    shown = "; ".join(",".join(map(str, v)) for v in gears.values)
+    return [f"gears: {gears.kind} {shown} (inputs in order: {', '.join(info.data_name_order)})"]
 
 
 def inspect_file(path: PathLike, limit: int = MODEL_FILE_LIMIT) -> tuple[list[str], int]:

@@ -27,6 +27,9 @@ class DataBuffer:
 class Dataset:
     buffers: list[int] = field(default_factory=list)
     tensor_descs: dict[int, int] = field(default_factory=dict)  # buffer index → tensor desc
+    # The gear set_dynamic_batch_size / _hw_size / set_input_dynamic_dims recorded (aclmdlDataset
+    # dynamicBatchSize, dynamicResolutionHeight/Width, dynamicDims; dynamic.py): (kind, values)
+    dynamic: tuple[str, tuple[int, ...]] | None = None
 
 
 class DataApi:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_acl.constants import AclError, Format
 from pytest_acl.om.reader import LOAD_FILE, LOAD_MEM, QUERY, OmError, expected_sizes, read_model
+from pytest_acl.sim import dynamic
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
 from pytest_acl.sim.entry import model_buffer, model_file
@@ -105,7 +106,7 @@ class ModelApi:
         if self._rt.handles.remove(Kind.MODEL_DESC, desc) is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
 
-    def _desc(self, desc: int) -> dict[str, list[dict[str, Any]]] | None:
+    def _desc(self, desc: int) -> dict[str, Any] | None:
         return self._rt.handles.get(Kind.MODEL_DESC, desc)
 
     @pyacl("acl.mdl.get_desc", "kI")
@@ -116,9 +117,11 @@ class ModelApi:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
         if self._rt.faults.clears_desc_first():
             found["inputs"], found["outputs"] = [], []
+            found.pop("dynamic", None)
         model = self._models.describable(model_id)
         found["inputs"] = [_io_entry(spec) for spec in model.inputs]
         found["outputs"] = [_io_entry(spec) for spec in model.outputs]
+        found["dynamic"] = dynamic.desc_fields(model.graph)  # the gears (dynamic.py)
 
     def _describe_bytes(self, desc: int, read: Callable[[], bytes | memoryview],
                         options: Any) -> None:
@@ -129,6 +132,7 @@ class ModelApi:
         if found is None:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
         found["inputs"], found["outputs"] = [], []
+        found.pop("dynamic", None)
         try:
             om = read_model(read(), options)
         except OmError as error:
@@ -137,6 +141,7 @@ class ModelApi:
         graph = executable_graph_of(om, work, om.is_dynamic) or {}
         found["inputs"] = [_io_entry(spec) for spec in graph.get("inputs", [])]
         found["outputs"] = [_io_entry(spec) for spec in graph.get("outputs", [])]
+        found["dynamic"] = dynamic.desc_fields_of_file(om)  # from MODEL_INOUT_INFO
 
     @pyacl("acl.mdl.get_desc_from_file", "ks")
     def get_desc_from_file(self, desc: int, path: str) -> None:

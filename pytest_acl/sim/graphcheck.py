@@ -12,8 +12,14 @@ fails is refused with ``ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED`` — the 
 reader gives a MODEL_DEF that is not a ModelDef (reader.py); for this simulator-only
 payload the code is the simulator's choice, consistent with that one.
 
-Limits (rank, attribute sizes) bound what one execution can allocate on the host: a mutated
-attribute (a 2^40 pad) must not turn an execution into an unbounded allocation.
+A graph with gears (compiler.py; dynamic.py has the facts) is checked gear by gear: the
+gear input ``ascend_mbatch_shape_data`` comes last (int32, one element per gear value), every
+``-1`` of an input is one a gear fills, each gear's input shapes are the inputs' with its
+values put in, and each gear's intermediates are planned inside the work memory the load
+takes (the gears share it) — so every gear that can be selected also runs.
+
+Limits (rank, attribute sizes, gear count) bound what one execution can allocate on the host: a
+mutated attribute (a 2^40 pad) must not turn an execution into an unbounded allocation.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from pytest_acl.constants import AclError
+from pytest_acl.om.inout import BATCH, DYNAMIC_TENSOR_NAME, IMAGE_SIZE, KINDS, gear_shapes
 from pytest_acl.sim import ops
 from pytest_acl.sim.pyargs import AclFail
 
@@ -33,6 +40,8 @@ MAX_RANK = 8
 MAX_DIM = 1 << 31
 MAX_ATTR_INT = 1 << 16  # pads, strides, axes, … of the supported operators are small
 MAX_ATTR_LIST = 16
+# The most gears ATC builds (Ascend 950: 256; the --dynamic_batch_size option page).
+MAX_GEARS = 256
 # The element types the operator subset computes in (numpy kinds: bool, int, uint, float).
 DTYPE_KINDS = frozenset("biuf")
 
@@ -130,11 +139,16 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
     a ``work_size``-byte work memory (and, for a bundle graph, ``variable_size`` bytes of
     variables)."""
     known: set[str] = set()
+    gears = graph.get("gears")
+    if gears is not None and dynamic:
+        raise GraphError("a dynamic graph has gears")
     for side in ("inputs", "outputs"):
         specs = graph.get(side)
         if not isinstance(specs, list):
             raise GraphError(f"graph {side} are not a list")
-        names = [_spec(spec, f"graph {side[:-1]} {i}", dynamic)[0] for i, spec in enumerate(specs)]
+        unknown_allowed = dynamic or (gears is not None and side == "inputs")
+        names = [_spec(spec, f"graph {side[:-1]} {i}", unknown_allowed)[0]
+                 for i, spec in enumerate(specs)]
         if len(set(names)) != len(names):
             raise GraphError(f"graph {side} repeat a name: {names}")
         if side == "inputs":
@@ -144,9 +158,12 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
     known |= _placed(variables, "variable", variable_size if variable_size is not None
                      else 1 << 63)
     tensors = graph.get("tensors")
-    if dynamic and tensors:
-        raise GraphError("a dynamic graph has intermediates planned in work memory")
-    planned = _placed(tensors, "intermediate", work_size)
+    if (dynamic or gears is not None) and tensors:
+        raise GraphError("a dynamic graph or one with gears has intermediates planned outside "
+                         "its gears")
+    plans = [_placed(tensors, "intermediate", work_size)]
+    if gears is not None:
+        plans = _gears(gears, graph, work_size)
     nodes = graph.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise GraphError("the graph has no operators")
@@ -166,7 +183,7 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
             if name not in known:
                 raise GraphError(f"{where} reads {name!r} before anything produces it")
         for name in node["outputs"]:
-            if not dynamic and name not in planned and name not in outputs:
+            if not dynamic and name not in outputs and any(name not in p for p in plans):
                 raise GraphError(f"{where} writes {name!r}, which has no place in work memory")
             known.add(name)
         attrs = node.get("attrs")
@@ -182,6 +199,62 @@ def check(graph: dict[str, Any], weight_size: int, work_size: int, dynamic: bool
             not isinstance(source, str) or variable not in variables or source not in outputs
             for variable, source in assign.items()):
         raise GraphError(f"assignments {assign!r} need a variable and a graph output each")
+
+
+def _gears(gears: Any, graph: dict[str, Any], work_size: int) -> list[set[str]]:
+    """Check the gears of a graph (see the module docstring); the names each gear plans."""
+    if not isinstance(gears, Mapping) or gears.get("kind") not in KINDS:
+        raise GraphError(f"gears {gears!r:.80} have no known kind ({', '.join(KINDS)})")
+    kind = gears["kind"]
+    inputs, outputs = graph["inputs"], graph["outputs"]
+    if not inputs or inputs[-1]["name"] != DYNAMIC_TENSOR_NAME or \
+            gears.get("input") != DYNAMIC_TENSOR_NAME:
+        raise GraphError(f"a graph with gears takes {DYNAMIC_TENSOR_NAME!r} as its last input")
+    users = inputs[:-1]
+    if gears.get("order") != [spec["name"] for spec in users]:
+        raise GraphError(f"gear order {gears.get('order')!r:.80} is not the inputs' order")
+    gear_input = _shape(inputs[-1]["shape"], "the gear input", unknown_allowed=False)
+    if np.dtype(inputs[-1]["dtype"]) != np.dtype(np.int32) or len(gear_input) != 1:
+        raise GraphError("the gear input is not a 1-D int32 tensor")
+    width = gear_input[0]
+    if width != {BATCH: 1, IMAGE_SIZE: 2}.get(kind, width) or not 1 <= width <= MAX_RANK ** 2:
+        raise GraphError(f"{kind} gears of {width} values each")
+    origin = [_shape(spec["shape"], f"input {spec['name']!r}", True) for spec in users]
+    if sum(d < 0 for shape in origin for d in shape) == 0:
+        raise GraphError("a graph with gears has no input dimension a gear sets")
+    listed = gears.get("list")
+    if not isinstance(listed, list) or not 2 <= len(listed) <= MAX_GEARS:
+        raise GraphError(f"gear list {listed!r:.80} does not hold 2 to {MAX_GEARS} gears")
+    plans, seen = [], set()
+    for index, gear in enumerate(listed):
+        where = f"gear {index}"
+        if not isinstance(gear, Mapping):
+            raise GraphError(f"{where} is not an object")
+        values = gear.get("values")
+        if not isinstance(values, list) or len(values) != width:
+            raise GraphError(f"{where}: values {values!r:.80} are not {width} numbers")
+        values = tuple(_int(v, f"{where}: value", 1, MAX_DIM) for v in values)
+        if values in seen:
+            raise GraphError(f"{where} repeats gear {list(values)}")
+        seen.add(values)
+        if kind != BATCH and kind != IMAGE_SIZE and width != sum(
+                d < 0 for shape in origin for d in shape):
+            raise GraphError(f"{where}: {width} values for the inputs' unknown dimensions")
+        expected = gear_shapes(kind, values, origin)
+        shapes = gear.get("inputs")
+        if not isinstance(shapes, list) or len(shapes) != len(users) or any(
+                _shape(s, f"{where}: input {i}", False) != e
+                for i, (s, e) in enumerate(zip(shapes, expected, strict=True))) or any(
+                d < 0 for shape in expected for d in shape):
+            raise GraphError(f"{where}: input shapes {shapes!r:.80} are not the inputs' "
+                             f"shapes at {list(values)}")
+        shapes = gear.get("outputs")
+        if not isinstance(shapes, list) or len(shapes) != len(outputs):
+            raise GraphError(f"{where}: output shapes {shapes!r:.80} are not one per output")
+        for i, shape in enumerate(shapes):
+            _shape(shape, f"{where}: output {i}", False)
+        plans.append(_placed(gear.get("tensors"), f"{where} intermediate", work_size))
+    return plans
 
 
 def load_failure(error: GraphError) -> AclFail:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from pytest_acl.constants import AclError, Format
+from pytest_acl.sim import dynamic
 from pytest_acl.sim.acl_data import DataApi
 from pytest_acl.sim.acl_tensor import TensorDesc, TensorDescApi, acl_data_type
 from pytest_acl.sim.devmem import is_device_address
@@ -103,7 +104,10 @@ class Launcher:
 
     def _input_shapes(self, model: LoadedModel, dataset: int) -> list[list[int]]:
         """Static shapes, or — for dimensions unknown until run time — the shape given by the
-        input buffer's tensor desc (set_dataset_tensor_desc)."""
+        input buffer's tensor desc (set_dataset_tensor_desc); for a model with gears, those
+        of the gear the dataset selects (dynamic.py)."""
+        if model.graph is not None and model.graph.get("gears") is not None:
+            return dynamic.input_shapes(model.graph, self._data._dataset(dataset))
         descs = self._data._dataset(dataset).tensor_descs
         shapes = []
         for index, spec in enumerate(model.inputs):
@@ -164,8 +168,8 @@ class Launcher:
     # -- running -----------------------------------------------------------------------------
     def run(self, model: LoadedModel, inputs: list[Buffer], shapes: list[list[int]],
             outputs: list[Buffer], out_ds: int) -> None:
-        graph = model.graph
-        assert graph is not None  # prepare refused a model without a graph
+        assert model.graph is not None  # prepare refused a model without a graph
+        graph = dynamic.at_gear(model.graph, shapes)
         execution = Execution(graph, self.view, model.weight.ptr, model.work.ptr,
                               model.variables.ptr)
         output_shapes = execution.run(inputs, shapes, outputs)
@@ -177,7 +181,7 @@ class Launcher:
             lambda: self.view(model.weight.ptr, 1) if model.weight.size else None,
             lambda: [(self.live_view(buffer.ptr, buffer.size, "output buffer"),
                       np.dtype(spec["dtype"]))
-                     for buffer, spec in zip(outputs, model.outputs, strict=True)])
+                     for buffer, spec in zip(outputs, graph["outputs"], strict=True)])
         if model.dynamic:
             found = self._data._dataset(out_ds)
             for index, (spec, shape) in enumerate(zip(model.outputs, output_shapes,

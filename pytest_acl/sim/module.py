@@ -60,6 +60,7 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     from pytest_acl.sim.acl_tensor import TensorDescApi
     from pytest_acl.sim.acl_top import TopApi
     from pytest_acl.sim.acl_util import UtilApi
+    from pytest_acl.sim.dynamic import DynamicApi
 
     runtime = simulator.runtime
     data = DataApi(runtime.handles)
@@ -76,7 +77,8 @@ def build_acl_module(simulator: Simulator) -> AclModule:
     config = ConfigApi(runtime.handles, simulator.models)
     bundles = BundleApi(runtime.handles, simulator.bundles)
     acl.mdl = _submodule(  # type: ignore[attr-defined]
-        "acl.mdl", "Model management", release, data, tensors, models, config, bundles)
+        "acl.mdl", "Model management", release, data, tensors, models, config, bundles,
+        DynamicApi(runtime, simulator.models, data))
     acl.util = _submodule(  # type: ignore[attr-defined]
         "acl.util", "Host pointer and thread utilities", release, UtilApi(runtime.threads))
     _add_stubs(acl)

@@ -70,6 +70,28 @@ def test_model_kinds_have_their_defining_properties(built_catalog):
         assert models[name]["work_size"] > 0, name
 
 
+@pytest.mark.parametrize("name", ["dyn_batch", "dyn_hw"])
+def test_a_model_with_gears_has_a_reference_at_every_gear(built_catalog, name):
+    """Built as ATC builds it with --dynamic_batch_size / --dynamic_image_size: a static om
+    (QuerySize reports work), the gears in the manifest and one reference per gear, each what
+    ONNX computes at that gear's shape."""
+    directory, manifest = built_catalog
+    entry = ModelEntry(directory, manifest["models"][name])
+    gears = CATALOG[name].gears
+    assert entry.kind == "gears" and entry.work_size > 0
+    assert entry.gears["values"] == [list(v) for v in gears.gears.values]
+    evaluator = ReferenceEvaluator(CATALOG[name].graphs[0].onnx_model())
+    shapes = set()
+    for index, values in enumerate(gears.gears.values):
+        feeds, expected = entry.gear_inputs(index), entry.gear_outputs(index)
+        shapes.add(feeds["x"].shape)
+        assert set(values) <= set(feeds["x"].shape), (values, feeds["x"].shape)
+        for reference, result in zip(expected.values(), evaluator.run(None, feeds), strict=True):
+            np.testing.assert_array_equal(reference, result)
+    assert len(shapes) == len(gears.gears.values)
+    np.testing.assert_array_equal(entry.inputs()["x"], entry.gear_inputs(len(shapes) - 1)["x"])
+
+
 def test_bundle_entry_matches_the_bundle_file(built_catalog):
     directory, manifest = built_catalog
     entry = manifest["models"]["bundle3"]

@@ -41,7 +41,7 @@ def test_unknown_model_is_refused_with_the_catalog(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["mlp", "conv", "noweights", "bigweights", "multi_io",
-                                  "dyn_shape", "bundle3"])
+                                  "dyn_shape", "dyn_hw", "bundle3"])
 def test_inspect_every_catalog_model(built_catalog, name):
     directory, manifest = built_catalog
     result = run("inspect", str(directory / manifest["models"][name]["file"]))
@@ -53,6 +53,8 @@ def test_inspect_every_catalog_model(built_catalog, name):
         entry = manifest["models"][name]
         assert (f"QuerySize: work {entry['work_size']} bytes, weight {entry['weight_size']} "
                 "bytes") in result.stdout
+    if name == "dyn_hw":  # the gears of MODEL_INOUT_INFO
+        assert "gears: image_size 8,8; 8,16; 16,16 (inputs in order: x)" in result.stdout
 
 
 def test_inspect_every_corruption(built_catalog, tmp_path):

@@ -60,7 +60,11 @@ EXPECTED = {
                 "bundle_query_info_from_mem", "bundle_get_query_model_num",
                 "bundle_get_var_weight_size", "bundle_get_size", "bundle_init_from_file",
                 "bundle_init_from_mem", "bundle_load_model", "bundle_load_model_with_mem",
-                "bundle_load_model_with_config", "bundle_unload_model"},
+                "bundle_load_model_with_config", "bundle_unload_model",
+                # models with gears (dynamic.py)
+                "get_dynamic_batch", "get_dynamic_hw", "set_dynamic_batch_size",
+                "set_dynamic_hw_size", "set_input_dynamic_dims", "get_input_dims_range",
+                "get_input_dynamic_gear_count", "get_input_dynamic_dims"},
     "acl.util": {"bytes_to_ptr", "ptr_to_bytes", "numpy_to_ptr", "numpy_contiguous_to_ptr",
                  "ptr_to_numpy", "start_thread", "stop_thread"},
 }
