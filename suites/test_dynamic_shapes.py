@@ -112,12 +112,23 @@ def test_input_dims_range(acl, loaded, name):
         assert found == {"rangeCount": len(dims), "range": [[d, d] for d in dims]}
 
 
+def cur_output_dims(acl, desc, expected):
+    """The output dims aclmdlGetCurOutputDims reports, by output name."""
+    found = {}
+    for index, name in enumerate(expected):
+        dims, ret = acl.mdl.get_cur_output_dims(desc, index)
+        assert ret == 0, f"acl.mdl.get_cur_output_dims(desc, {index}) returned {ret}"
+        found[name] = dims["dims"]
+    return found
+
+
+@pytest.mark.acl_requires("mdl.get_cur_output_dims")
 @pytest.mark.acl_clause("gears.each_gear_runs", "gears.sizes_are_the_largest_gears",
-                        "load.outputs_match_reference")
+                        "gears.cur_output_dims_of_the_gear", "load.outputs_match_reference")
 @pytest.mark.parametrize(("name", "gear"), GEARS)
 def test_each_gear_runs_to_its_reference(acl, loaded, name, gear):
     kind = MODELS[name]
-    model_id, entry, _ = loaded(name)
+    model_id, entry, desc = loaded(name)
     values = entry.gears["values"][gear]
     io = GearIO.prepare(acl, model_id, entry.gear_inputs(gear))
     try:
@@ -125,18 +136,24 @@ def test_each_gear_runs_to_its_reference(acl, loaded, name, gear):
         assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 0
         expected = entry.gear_outputs(gear)
         outputs_match(io.outputs(expected), expected)
+        assert cur_output_dims(acl, desc, expected) == {
+            name: list(array.shape) for name, array in expected.items()}
     finally:
         io.release()
 
 
-@pytest.mark.acl_clause("gears.default_is_the_largest", "load.outputs_match_reference")
+@pytest.mark.acl_requires("mdl.get_cur_output_dims")
+@pytest.mark.acl_clause("gears.default_is_the_largest", "gears.cur_output_dims_of_the_gear",
+                        "load.outputs_match_reference")
 @pytest.mark.parametrize("name", MODELS)
 def test_without_a_gear_the_largest_runs(acl, loaded, name):
-    model_id, entry, _ = loaded(name)
+    model_id, entry, desc = loaded(name)
     io = GearIO.prepare(acl, model_id, entry.inputs())  # the references at the largest gear
     try:
         assert acl.mdl.execute(model_id, io.in_ds, io.out_ds) == 0
         outputs_match(io.outputs(entry.outputs()), entry.outputs())
+        assert cur_output_dims(acl, desc, entry.outputs()) == {
+            name: list(array.shape) for name, array in entry.outputs().items()}
     finally:
         io.release()
 

@@ -108,6 +108,10 @@ KILLED_BY = {
         "test_bad_models.py::test_bundle_corruption[model_as_bundle-bundle_query_info_from_file]",
     "config_mem_size_from_header":
         "test_config.py::test_missing_required_attributes[mem_without_size]",
+    "gear_not_applied":
+        "test_dynamic_shapes.py::test_each_gear_runs_to_its_reference[dyn_hw-gear0]",
+    "gear_values_unchecked":
+        "test_dynamic_shapes.py::test_a_batch_not_among_the_gears_is_refused[3]",
 }
 INNER = ("-q", "-p", "no:cacheprovider", "-W", "ignore::pytest_acl.sim.sanitizer.HazardWarning")
 

@@ -121,7 +121,7 @@ class ModelApi:
         model = self._models.describable(model_id)
         found["inputs"] = [_io_entry(spec) for spec in model.inputs]
         found["outputs"] = [_io_entry(spec) for spec in model.outputs]
-        found["dynamic"] = dynamic.desc_fields(model.graph)  # the gears (dynamic.py)
+        found["dynamic"] = dynamic.desc_fields(model.graph, model_id)  # the gears (dynamic.py)
 
     def _describe_bytes(self, desc: int, read: Callable[[], bytes | memoryview],
                         options: Any) -> None:
@@ -240,8 +240,12 @@ class ModelApi:
     def get_cur_output_dims(self, *args: Any) -> tuple[dict[str, Any], int]:
         """Format "kk", ``({"name", "dimCount", "dims"}, ret)`` (cann-behaviour.md §9,
         ``WrapAclMdlGetCurOutputDims``): the desc's output dims (a desc is filled from the
-        loaded model, so these are its static dims)."""
+        loaded model, so these are its static dims) — for a model with gears, those of the
+        gear the last set_dynamic_* call set (dynamic.py)."""
         desc, index = parse_args("acl.mdl.get_cur_output_dims", "kk", args, {})
+        found = self._desc(desc)
+        if found is not None and dynamic.has_gears(found.get("dynamic")):
+            return dynamic.cur_output_dims(self._models, found, index)
         return self._dims(desc, "outputs", index)
 
     @pyacl("acl.mdl.get_input_data_type", "kk", returns_ret=False)

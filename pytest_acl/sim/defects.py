@@ -80,6 +80,10 @@ DEFECTS = {
     "config_mem_size_from_header": "load_with_config of a memory load type without "
                                    "ACL_MDL_MEM_SIZET takes the size from the model's header",
     "bundle_unload_keeps_models": "bundle_unload leaves the bundle's loaded graphs loaded",
+    "gear_not_applied": "a model with gears runs at its largest gear whatever "
+                        "set_dynamic_batch_size / set_dynamic_hw_size chose",
+    "gear_values_unchecked": "set_dynamic_batch_size / set_dynamic_hw_size accept a batch or "
+                             "image size that is not one of the model's gears",
     "bundle_index_overrun_segfaults": "a bundle graph index at or beyond the graph count reads "
                                       "past the graph table: the process dies with SIGSEGV",
     "oom_load_exits": "a load that cannot get enough device memory ends the process with "

@@ -26,10 +26,12 @@ The model
     ``-1`` where a gear sets them (runtime/v1/graph/load/model_manager/davinci_model.cc:4328
     CreateInputDimsInfo, ATTR_MBATCH_ORIGIN_INPUT_DIMS; aclmdlGetInputDims.md: [-1,3,224,224]
     for batch gears, [1,3,-1,-1] for image sizes). Outputs: the size of the largest gear
-    (aclmdlGetOutputSizeByIndex.md, the same words); their dims are those of the largest
-    gear too (UNCONFIRMED: no page says). The gears are in the Case op's attributes (batch num,
-    ``_pred_value_<i>``, dynamic type, data-name order: davinci_model.cc:7589
-    SetDynamicBatchInfo) and in MODEL_INOUT_INFO (om/inout.py).
+    (aclmdlGetOutputSizeByIndex.md, the same words) and their dims those of the largest gear
+    (aclmdlGetCurOutputDims.md: without a set_dynamic_* call "可获取最大档的维度信息", and
+    model.cpp aclmdlGetCurOutputDimsImpl then answers the desc's own output dims). The
+    gears are in the Case op's attributes (batch num, ``_pred_value_<i>``, dynamic type,
+    data-name order: davinci_model.cc:7589 SetDynamicBatchInfo) and in MODEL_INOUT_INFO
+    (om/inout.py).
 The desc (aclmdlDesc dynamicBatch / dynamicHW / dynamicDims / dataNameOrder)
   - aclmdlGetDesc takes them from the loaded model; GetDescFromFile/Mem from
     MODEL_INOUT_INFO (api/acl/acl_model/model/model.cpp:90 GetDynamicTensorInfo, :1065
@@ -76,6 +78,12 @@ The functions (PYACL format → return; C checks in their order; codes)
     ``(None, 100000)`` in pyACL; fewer than the model's gears → 100000 (model_om2.cpp:1846,
     :1876). On failure pyACL returns its list of gear_count unset items; the simulator gives
     that many None (UNCONFIRMED).
+  - ``get_cur_output_dims(desc, index)`` "kk" → ``({"name", "dimCount", "dims"}, ret)``: the
+    output dims of the gear the last successful set_dynamic_* call set on the model (GE keeps
+    it in the model: davinci_model.cc SetDynamicSize, GetCurrentShape), else the desc's
+    (model.cpp aclmdlGetCurOutputDimsImpl; aclmdlGetCurOutputDims.md 约束说明); an index past
+    the outputs → 100000, a gear the desc does not list (dims set on a batch model) → 500001
+    (model_common.cpp GetCurGearIndex).
 Execution
   - The gear recorded on the input dataset chooses the subgraph (ge_executor.cc:1169
     ExecModel → SetDynamicInputDataFlag); with a gear set GE does not check the input
@@ -111,33 +119,84 @@ _INT64 = range(-(2**63), 2**63)
 
 
 # -- what a desc holds ---------------------------------------------------------------------
-def desc_fields(graph: dict[str, Any] | None) -> dict[str, list[Any]]:
-    """aclmdlDesc's dynamicBatch, dynamicHW, dynamicDims and dataNameOrder of a model with
-    this graph (what aclmdlGetDesc reads from the loaded model)."""
+def _no_fields(model_id: int = 0) -> dict[str, Any]:
+    return {"batch": [], "hw": [], "dims": [], "order": [], "outputs": [],
+            "model_id": model_id}
+
+
+def desc_fields(graph: dict[str, Any] | None, model_id: int = 0) -> dict[str, Any]:
+    """aclmdlDesc's dynamicBatch, dynamicHW, dynamicDims, dataNameOrder and dynamicOutputShape
+    (as ``outputs[gear][output]``) of a model with this graph, and its id (what aclmdlGetDesc
+    reads from the loaded model)."""
     gears = (graph or {}).get("gears")
-    fields: dict[str, list[Any]] = {"batch": [], "hw": [], "dims": [], "order": []}
+    fields = _no_fields(model_id)
     if gears is None:
         return fields
     rows = [list(gear["values"]) for gear in gears["list"]]
     key = {BATCH: "batch", IMAGE_SIZE: "hw", DIMS: "dims"}[gears["kind"]]
     fields[key] = [row[0] for row in rows] if key == "batch" else rows
     fields["order"] = list(gears["order"])
+    fields["outputs"] = [[list(shape) for shape in gear["outputs"]] for gear in gears["list"]]
     return fields
 
 
-def desc_fields_of_file(om: Any) -> dict[str, list[Any]]:
-    """The same from the MODEL_INOUT_INFO partition (what GetDescFromFile/Mem read); a
-    partition that does not decode gives none (UNCONFIRMED: GE's parser fails the call)."""
+def desc_fields_of_file(om: Any) -> dict[str, Any]:
+    """The same from the MODEL_INOUT_INFO partition (what GetDescFromFile/Mem read; no model
+    id); a partition that does not decode gives none (UNCONFIRMED: GE's parser fails the
+    call)."""
     partition = om.groups[0].find(PartitionType.MODEL_INOUT_INFO)
-    fields: dict[str, list[Any]] = {"batch": [], "hw": [], "dims": [], "order": []}
+    fields = _no_fields()
     if partition is None:
         return fields
     try:
         info = InOutInfo.decode(partition.contiguous())
     except ValueError:
         return fields
-    return {"batch": list(info.dynamic_batch), "hw": info.dynamic_hw,
-            "dims": info.dynamic_dims, "order": list(info.data_name_order)}
+    outputs: dict[int, dict[int, list[int]]] = {}
+    for text in info.dynamic_output_shape:  # "gear,output,d0,d1,..." (inout.py)
+        try:
+            gear, output, *dims = (int(part) for part in text.split(","))
+        except ValueError:
+            continue
+        outputs.setdefault(gear, {})[output] = dims
+    return fields | {"batch": list(info.dynamic_batch), "hw": info.dynamic_hw,
+                     "dims": info.dynamic_dims, "order": list(info.data_name_order),
+                     "outputs": [[by_output[o] for o in sorted(by_output)]
+                                 for _, by_output in sorted(outputs.items())]}
+
+
+def has_gears(fields: dict[str, Any] | None) -> bool:
+    return fields is not None and any(fields.get(key) for key in ("batch", "hw", "dims"))
+
+
+def cur_output_dims(models: ModelManager, found: dict[str, Any], index: int
+                    ) -> tuple[dict[str, Any], int]:
+    """aclmdlGetCurOutputDims of a model with gears (model.cpp aclmdlGetCurOutputDimsImpl;
+    GE docs/zh/api/graph_engine_api/c/acl/aclmdlGetCurOutputDims.md: after a set_dynamic_*
+    call the output dims of that gear, without one those of the largest gear — the desc's):
+    an index past the outputs → 100000, an unknown model → 145003, a gear the desc does not
+    know → 500001 (GetCurGearIndex), in pyACL's ``(dict, ret)`` shape."""
+    fields, outputs = found["dynamic"], found["outputs"]
+    if index >= len(outputs):
+        return {}, E.ACL_ERROR_INVALID_PARAM.value
+    try:
+        model = models.get(fields["model_id"])
+    except AclFail as fail:
+        return {}, fail.code
+    entry = outputs[index]
+    dims = list(entry["dims"])
+    if model.gear is not None:
+        kind, values = model.gear
+        if kind == DIMS:
+            table = [tuple(row) for row in fields["dims"]]
+        elif len(values) == 1:
+            table = [(batch,) for batch in fields["batch"]]
+        else:
+            table = [tuple(row) for row in fields["hw"]]
+        if values not in table or table.index(values) >= len(fields["outputs"]):
+            return {}, E.ACL_ERROR_FAILURE.value
+        dims = list(fields["outputs"][table.index(values)][index])
+    return {"name": entry["name"], "dimCount": len(dims), "dims": dims}, E.ACL_SUCCESS.value
 
 
 # -- execution at a gear -------------------------------------------------------------------
@@ -150,11 +209,12 @@ def _matches(recorded: tuple[str, tuple[int, ...]], values: tuple[int, ...]) -> 
     return len(values) == len(chosen) and chosen == values
 
 
-def selected_gear(graph: dict[str, Any], dataset: Dataset) -> int:
-    """The gear an execution with ``dataset`` as input runs (see the module docstring)."""
+def selected_gear(graph: dict[str, Any], dataset: Dataset, applied: bool = True) -> int:
+    """The gear an execution with ``dataset`` as input runs (see the module docstring);
+    ``applied`` False: the largest, whatever the dataset says (defect gear_not_applied)."""
     gears = graph["gears"]["list"]
     values = [tuple(gear["values"]) for gear in gears]
-    if dataset.dynamic is None:
+    if dataset.dynamic is None or not applied:
         products = [functools.reduce(lambda a, b: a * b, v, 1) for v in values]
         return products.index(max(products))
     for index, gear in enumerate(values):
@@ -165,9 +225,10 @@ def selected_gear(graph: dict[str, Any], dataset: Dataset) -> int:
                   f"which is none of the model's gears {[list(v) for v in values]}")
 
 
-def input_shapes(graph: dict[str, Any], dataset: Dataset) -> list[list[int]]:
+def input_shapes(graph: dict[str, Any], dataset: Dataset, applied: bool = True
+                 ) -> list[list[int]]:
     """The input shapes of the gear ``dataset`` selects (the gear input's last)."""
-    gear = graph["gears"]["list"][selected_gear(graph, dataset)]
+    gear = graph["gears"]["list"][selected_gear(graph, dataset, applied)]
     return [list(s) for s in gear["inputs"]] + [list(graph["inputs"][-1]["shape"])]
 
 
@@ -251,7 +312,7 @@ class DynamicApi:
             raise AclFail(E.ACL_ERROR_INVALID_PARAM, f"{desc:#x} is not a model desc")
         return found
 
-    def _dynamic(self, desc: int) -> dict[str, list[Any]]:
+    def _dynamic(self, desc: int) -> dict[str, Any]:
         return self._fields(desc).get("dynamic") or desc_fields(None)
 
     def _dynamic_buffer(self, dataset: int, index: int) -> tuple[Dataset, int, int]:
@@ -373,8 +434,10 @@ class DynamicApi:
             raise AclFail(E.ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID,
                           f"the dynamic input buffer has {length} bytes, less than 4")
         gears = self._gears(model_id)
-        if gears is None or not any(g["values"] == [batch] for g in gears["list"]):
+        if (gears is None or not any(g["values"] == [batch] for g in gears["list"])) and \
+                self._rt.faults.checks_gear():
             raise self._not_a_gear("batch size", [batch], gears)
+        self._models.get(model_id).gear = (BATCH, (batch,))
         self._write(address, length, [batch], wide=length >= 8)
 
     @pyacl("acl.mdl.set_dynamic_hw_size", "IkkKK")
@@ -389,8 +452,10 @@ class DynamicApi:
             raise AclFail(E.ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID,
                           f"the dynamic input buffer has {length} bytes, less than 8")
         gears = self._gears(model_id)
-        if gears is None or not any(g["values"] == [height, width] for g in gears["list"]):
+        if (gears is None or not any(g["values"] == [height, width] for g in gears["list"])) \
+                and self._rt.faults.checks_gear():
             raise self._not_a_gear("image size", [height, width], gears)
+        self._models.get(model_id).gear = (IMAGE_SIZE, (height, width))
         self._write(address, length, [height, width], wide=length >= 16)
 
     @pyacl("acl.mdl.set_input_dynamic_dims", "IkkO")
@@ -421,6 +486,7 @@ class DynamicApi:
                               f"dim {position} is {given}, the model fixes it at {fixed}")
         if gears is None or not any(g["values"] == current for g in gears["list"]):
             raise self._not_a_gear("dims", current, gears)
+        model.gear = (DIMS, tuple(current))
         if length < 4 * len(current):
             raise AclFail(E.ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID,
                           f"the dynamic input buffer has {length} bytes, less than "

@@ -213,6 +213,15 @@ class FaultPoints:
     def clears_desc_first(self) -> bool:
         return not self._on("desc_not_cleared_on_refusal")
 
+    # -- models with gears (dynamic.py) ----------------------------------------------------
+    def applies_gear(self) -> bool:
+        """Whether an execution runs at the gear its input dataset selects."""
+        return not self._on("gear_not_applied")
+
+    def checks_gear(self) -> bool:
+        """Whether set_dynamic_batch_size / _hw_size refuse a value that is not a gear."""
+        return not self._on("gear_values_unchecked")
+
     # -- bundles -----------------------------------------------------------------------------
     def bundle_index(self, index: int, count: int, device_id: int) -> int:
         """The graph index the bundle rules check (``index`` unless a defect intervenes)."""

@@ -107,7 +107,8 @@ class Launcher:
         input buffer's tensor desc (set_dataset_tensor_desc); for a model with gears, those
         of the gear the dataset selects (dynamic.py)."""
         if model.graph is not None and model.graph.get("gears") is not None:
-            return dynamic.input_shapes(model.graph, self._data._dataset(dataset))
+            return dynamic.input_shapes(model.graph, self._data._dataset(dataset),
+                                        self._rt.faults.applies_gear())
         descs = self._data._dataset(dataset).tensor_descs
         shapes = []
         for index, spec in enumerate(model.inputs):

@@ -73,6 +73,8 @@ class LoadedModel:
     bundle_id: int = 0
     variables: Region = field(default_factory=Region)
     mode: str | None = None  # "sync" or "async" once a static model has run (launch.py)
+    # the gear the last set_dynamic_* call set (GE DavinciModel::SetDynamicSize; dynamic.py)
+    gear: tuple[str, tuple[int, ...]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

@@ -327,6 +327,27 @@ def config_mem_size_from_header(acl, models):
     return acl.mdl.load_with_config(handle)[-1]
 
 
+def gear_not_applied(acl, models):
+    from pytest_acl.gear_io import GearIO
+
+    entry = models("dyn_batch")
+    model_id, _ = acl.mdl.load_from_file(str(entry.path))
+    io = GearIO.prepare(acl, model_id, entry.gear_inputs(0))
+    acl.mdl.set_dynamic_batch_size(model_id, io.in_ds, io.gear_index, 1)
+    acl.mdl.execute(model_id, io.in_ds, io.out_ds)
+    outputs = io.outputs(entry.gear_outputs(0))
+    io.release()
+    return outputs["y"].tobytes()
+
+
+def gear_values_unchecked(acl, models):
+    model_id, _ = acl.mdl.load_from_file(_path(models, "dyn_batch"))
+    ptr, _ = acl.rt.malloc(8, 0)
+    dataset = acl.mdl.create_dataset()
+    acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, 8))
+    return acl.mdl.set_dynamic_batch_size(model_id, dataset, 0, 3)
+
+
 OBSERVATIONS = {name: globals()[name] for name in DEFECTS if name not in FATAL}
 
 

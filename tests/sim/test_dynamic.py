@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 from pytest_acl.buffers import copy_from_device, copy_to_device
 from pytest_acl.constants import (
     ACL_DYNAMIC_TENSOR_NAME,
+    ACL_ERROR_FAILURE,
     ACL_ERROR_GE_DYNAMIC_BATCH_SIZE_INVALID,
     ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID,
     ACL_ERROR_GE_EXEC_LOAD_MODEL_PARTITION_FAILED,
@@ -265,6 +266,30 @@ def test_without_a_gear_the_model_runs_at_its_largest(sim_acl, catalog, name):
     """The ATC option pages, 接口约束: without set_dynamic_* the largest gear."""
     acl, entry = sim_acl, catalog(name)
     run(acl, load(acl, entry.path), entry.inputs(), entry.outputs())
+
+
+def test_cur_output_dims_follow_the_gear_set_on_the_model(sim_acl, catalog):
+    """model.cpp aclmdlGetCurOutputDimsImpl, aclmdlGetCurOutputDims.md: the largest gear's
+    dims until a set_dynamic_* call, then that gear's; the gear is the model's (GE keeps it in
+    DavinciModel), whatever dataset it was set on; dims set on a batch model name no gear
+    of its desc (GetCurGearIndex: 500001)."""
+    acl, entry = sim_acl, catalog("dyn_batch")
+    model_id = load(acl, entry.path)
+    desc = describe(acl, model_id)
+    assert acl.mdl.get_cur_output_dims(desc, 0) == ({"name": "y", "dimCount": 2,
+                                                     "dims": [4, 10]}, 0)
+    io = GearIO.prepare(acl, model_id, entry.gear_inputs(1))
+    assert acl.mdl.set_dynamic_batch_size(model_id, io.in_ds, io.gear_index, 2) == 0
+    assert acl.mdl.get_cur_output_dims(desc, 0)[0]["dims"] == [2, 10]
+    assert acl.mdl.get_cur_output_dims(desc, 1) == ({}, ACL_ERROR_INVALID_PARAM)
+    assert acl.mdl.set_dynamic_batch_size(model_id, io.in_ds, io.gear_index, 3) != 0
+    assert acl.mdl.get_cur_output_dims(desc, 0)[0]["dims"] == [2, 10]  # a refusal sets none
+    assert acl.mdl.set_input_dynamic_dims(
+        model_id, io.in_ds, io.gear_index, {"dimCount": 2, "name": "", "dims": [1, 16]}) == 0
+    assert acl.mdl.get_cur_output_dims(desc, 0) == ({}, ACL_ERROR_FAILURE)
+    io.release()
+    hw = describe(acl, load(acl, catalog("dyn_hw").path))
+    assert acl.mdl.get_cur_output_dims(hw, 0)[0]["dims"] == [1, 2, 16, 16]
 
 
 def test_dims_set_on_a_batch_model_select_its_gear(sim_acl, catalog):
