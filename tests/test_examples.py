@@ -91,3 +91,19 @@ def test_run_sim_refuses_an_unknown_cann_release():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "use one of 8.5, 9.0, 9.1" in result.stderr
+
+
+def test_dynamic_batch_sample_runs_every_gear_to_the_reference(built_catalog):
+    """The samples' dynamic-batch flow: gears from get_dynamic_batch, the extra input by
+    name, set_dynamic_batch_size per gear, outputs at get_cur_output_dims' shape; a batch
+    that is not a gear refused."""
+    directory, manifest = built_catalog
+    entry = manifest["models"]["dyn_batch"]
+    result = run_sim(EXAMPLES / "dynamic_batch.py", str(directory / entry["file"]),
+                     str(directory / entry["reference"]))
+    assert result.returncode == 0, result.stderr
+    gears = [values[0] for values in entry["gears"]["values"]]
+    assert result.stdout.splitlines() == [
+        *(f"batch {b}: output y [{b}, 10] matches the reference" for b in gears),
+        f"batch {max(gears) + 1} (not a gear) refused with 145013",
+        f"model {directory / entry['file']}: gears {gears}, each verified"]
