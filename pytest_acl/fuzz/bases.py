@@ -15,7 +15,8 @@ from pathlib import Path
 from pytest_acl.fuzz.mutators import BUNDLE, MODEL
 from pytest_acl.models.manifest import read_manifest
 
-CATALOG_MODELS = ("mlp", "conv", "noweights", "multi_io", "dyn_shape", "bundle3")
+CATALOG_MODELS = ("mlp", "conv", "noweights", "multi_io", "dyn_shape", "dyn_batch", "dyn_hw",
+                  "bundle3")
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,19 @@ def _nbytes(dtype: np.dtype[Any], shape: list[int]) -> int:
 def _spec(value: Any, where: str, unknown_allowed: bool) -> tuple[str, np.dtype[Any], list[int]]:
     if not isinstance(value, Mapping) or not isinstance(value.get("name"), str):
         raise GraphError(f"{where} is not a named tensor")
-    dtype = _dtype(value.get("dtype"), f"{where} {value['name']!r}")
-    return value["name"], dtype, _shape(value.get("shape"), f"{where} {value['name']!r}",
-                                        unknown_allowed)
+    what = f"{where} {value['name']!r}"
+    dtype = _dtype(value.get("dtype"), what)
+    shape = _shape(value.get("shape"), what, unknown_allowed)
+    if "size" in value:  # the stored size of a tensor with a dimension unknown until run time
+        _int(value["size"], f"{what}: size")
+    ranges = value.get("shape_range", [])
+    if not isinstance(ranges, list) or (ranges and len(ranges) != len(shape)) or not all(
+            isinstance(pair, list) and len(pair) == 2 for pair in ranges):
+        raise GraphError(f"{what}: shape range {ranges!r} is not one [low, high] per dimension")
+    for index, (low, high) in enumerate(ranges):
+        _int(low, f"{what}: range {index} low", -1, MAX_DIM)
+        _int(high, f"{what}: range {index} high", -1, MAX_DIM)
+    return value["name"], dtype, shape
 
 
 def _placed(table: Any, where: str, capacity: int) -> set[str]:

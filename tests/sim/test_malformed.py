@@ -109,6 +109,10 @@ BAD_GRAPHS = {
     "operator_not_a_string": lambda graph: {**graph, "nodes": [{**graph["nodes"][0],
                                                                 "op": {"": 0}}]},
     "assignment_not_a_name": lambda graph: {**graph, "assign": {"v": ["x"]}},
+    "stored_size_not_a_number": lambda graph: {**graph, "inputs": [{**graph["inputs"][0],
+                                                                    "size": {}}]},
+    "shape_range_not_pairs": lambda graph: {**graph, "inputs": [{**graph["inputs"][0],
+                                                                 "shape_range": [3]}]},
 }
 
 
