@@ -210,12 +210,14 @@ def test_a_hang_ends_the_worker_and_the_run_goes_on(built_catalog, tmp_path):
     ended by the watchdog and a new one starts after it; replaying the record works."""
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest_acl.cli", "fuzz", "--seed", "1", "--count", "2",
+        # five inputs: on a loaded machine an input can end before the watchdog's thread is
+        # scheduled at all, but not five of them
+        [sys.executable, "-m", "pytest_acl.cli", "fuzz", "--seed", "1", "--count", "5",
          "--out", str(out), "--models", str(built_catalog[0]), "--hang-timeout", "0.0001",
          "--targets", "bundle_load_from_mem"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["inputs"] == 2 and 1 <= summary["findings"] <= 2  # a fast input may win
+    assert summary["inputs"] == 5 and 1 <= summary["findings"] <= 5  # a fast input may win
     (group,) = summary["groups"]
     assert group["kind"] == "hang" and "hang timeout" in group["signature"]
     assert group["example"]["traceback"].startswith("Timeout")  # every thread's stack
