@@ -109,6 +109,10 @@ def _stuck_at(stacks: str) -> str:
 
 def run_budget(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"pytest-acl fuzz: --out {out} is not a directory; give a directory for the "
+              "findings (it is made if missing)", file=sys.stderr)
+        return 2
     try:
         out.mkdir(parents=True, exist_ok=True)
         bases = _bases(args, out)

@@ -205,6 +205,16 @@ def test_the_command_refuses_bad_options(capsys):
         assert message in capsys.readouterr().err
 
 
+def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
+    from pytest_acl.cli import main
+
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    assert main(["fuzz", "--count", "1", "--out", str(afile)]) == 2
+    assert f"--out {afile} is not a directory" in capsys.readouterr().err
+    assert afile.read_text() == "x"
+
+
 def test_a_hang_ends_the_worker_and_the_run_goes_on(built_catalog, tmp_path):
     """A hang timeout shorter than any input: each input is a hang finding, its worker is
     ended by the watchdog and a new one starts after it; replaying the record works."""
