@@ -77,6 +77,17 @@ def outcome_of(phases: dict[str, pytest.TestReport]) -> tuple[str, str]:
     return "pass", ""
 
 
+def error_of(phases: dict[str, pytest.TestReport]) -> str:
+    """The exception a failed phase ended with (``AssertionError: clause.id: …``), whole:
+    the message keeps only the traceback's tail, which a long falsifying example fills."""
+    for when in ("setup", "call", "teardown"):
+        report = phases.get(when)
+        if report is not None and report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            return str(crash.message)[:4000] if crash is not None else ""
+    return ""
+
+
 def properties(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
     """The ``acl.*`` user properties the worker attached (clauses, axes, device, …)."""
     found: dict[str, Any] = {}
@@ -105,7 +116,9 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "worker": props.get("worker", "main"),
         "duration": round(sum(r.duration for r in phases.values()), 6),
     } | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {}) \
-        | ({"observed": props["observed"]} if isinstance(props.get("observed"), dict) else {})
+        | ({"observed": props["observed"]} if isinstance(props.get("observed"), dict) else {}) \
+        | ({"error": error} if outcome in ("fail", "error") and (error := error_of(phases))
+           else {})
 
 
 def record_key(record: dict[str, Any]) -> str:

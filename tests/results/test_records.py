@@ -106,6 +106,9 @@ def test_every_outcome_of_the_taxonomy(suite):
     assert by_name["test_axes[sync-conv]"]["axes"] == {"model": "conv", "mode": "sync"}
     assert "expected 145000" in by_name["test_drift"]["message"]
     assert "setup broke" in by_name["test_error"]["message"]
+    assert by_name["test_fail"]["error"] == "assert 1 == 2"  # the exception, whole
+    assert by_name["test_error"]["error"] == "RuntimeError: setup broke"
+    assert "error" not in by_name["test_pass"] and "error" not in by_name["test_drift"]
     assert summary["type"] == "summary" and summary["exitstatus"] == 1
     assert summary["counts"]["pass"] == 3 and summary["counts"]["drift"] == 1
     assert summary["verdict"] == "FAIL" and summary["missing"] == 0
