@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from pytest_acl.results.records import FAILING
+from pytest_acl.results.clause_status import DRIFT, FAIL, checks_of
 
 COLUMNS = ("pass", "fail", "error", "drift", "not_supported", "skip", "known_fail", "xpass")
 
@@ -26,10 +26,12 @@ def rows(records: list[dict[str, Any]]) -> list[tuple[str, str, Counter]]:
 
 
 def failing_clauses(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each clause that failed or drifted in its own checks (clause_status.py), with the
+    first test where it did."""
     first: dict[str, str] = {}
     for record in records:
-        if record["outcome"] in FAILING | {"drift"}:
-            for clause in record.get("clauses", []):
+        for clause, status in checks_of(record).items():
+            if status in (FAIL, DRIFT):
                 first.setdefault(clause, f"{record['nodeid']} [{record['outcome']}]")
     return sorted(first.items())
 
