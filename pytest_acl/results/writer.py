@@ -113,8 +113,10 @@ class ResultWriter:
 
         state = get_state(self.config)
         backend = state.backend()
+        started = time.time()
         return {
-            "run_id": self.directory.name, "started": time.time(),
+            "run_id": self.directory.name, "started": started,
+            "utc_offset": time.localtime(started).tm_gmtoff,  # report.html's local dates
             "backend": backend.name, "backend_version": backend.version,
             "soc": backend.static_soc, "devices": list(state.settings["devices"].value),
             "hbm_bytes": backend.extra.get("hbm_bytes"),
