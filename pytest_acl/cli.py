@@ -95,7 +95,13 @@ def _models_build(args: argparse.Namespace) -> int:
     from pytest_acl.models.atc import AtcUnavailable
     from pytest_acl.models.build import BuildError, build_catalog
     from pytest_acl.models.catalog import CatalogNotFound
+    from pytest_acl.options import not_a_directory
 
+    problem = not_a_directory(Path(args.out))
+    if problem:
+        print(f"pytest-acl models build: --out {args.out}: {problem}; give a directory for "
+              "the catalog (it is made if missing)", file=sys.stderr)
+        return 2
     try:
         manifest = build_catalog(Path(args.out), args.only or None, args.target, args.soc,
                                  log=lambda line: print(line, flush=True))

@@ -93,8 +93,11 @@ def _acl_device_session(acl_runtime: Backend, pytestconfig: pytest.Config,
     ret = acl.rt.set_device(device)
     if ret != 0:
         source = state.settings["devices"].source
+        count, count_ret = acl.rt.get_device_count()
+        has = f"; the backend has {count} device{'s' if count != 1 else ''}" \
+            if count_ret == 0 else ""
         pytest.fail(f"acl.rt.set_device({device}) returned {describe(ret)}; device {device} "
-                    f"comes from --acl-devices (from {source})", pytrace=False)
+                    f"comes from --acl-devices (from {source}){has}", pytrace=False)
     context, ret = acl.rt.get_context()
     check(ret, "acl.rt.get_context() after set_device")
     yield device, context

@@ -1,4 +1,5 @@
-"""Every ``--acl-*`` option, resolved in one place: CLI → ``PYTEST_ACL_*`` env → ini → default.
+"""Every ``--acl-*`` option, resolved in one place: CLI (``--acl-*``, then ``-o``) →
+``PYTEST_ACL_*`` env → ini → default.
 
 Each resolved value remembers where it came from, so the report header can say
 ``devices: 0,1 (from env PYTEST_ACL_DEVICES)`` and a bad value is a ``pytest.UsageError``
@@ -43,11 +44,34 @@ def parse_devices(text: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def not_a_directory(path: Path) -> str | None:
+    """Why ``path`` cannot be used (or made) as a directory — it, or a directory it would be
+    made in, is a file — or None."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else f"{candidate} is a file, not a directory"
+    return None
+
+
+def parse_report_dir(text: str) -> Path:
+    """Where each run's directory is made (relative to where pytest starts)."""
+    directory = Path(text.strip() or "reports").expanduser()
+    problem = not_a_directory(directory)
+    if problem:
+        raise ValueError(f"{problem}; give a directory for the runs' results (it is made if "
+                         "missing), such as reports")
+    return directory
+
+
 def parse_model_dir(text: str) -> Path | None:
     """A directory holding a built catalog (``manifest.json``), or None for "build on demand"."""
     if not text.strip():
         return None
     directory = Path(text).expanduser().resolve()
+    problem = not_a_directory(directory)
+    if problem:
+        raise ValueError(f"{problem}; give the directory 'pytest-acl models build --out DIR' "
+                         "built a catalog into")
     if not (directory / "manifest.json").is_file():
         raise ValueError(f"{directory} holds no manifest.json; build a catalog there with "
                          f"'pytest-acl models build --out {text}' (add '--target atc --soc "
@@ -192,7 +216,7 @@ OPTIONS = (
                "qualification; full: the qualification run", "quick", parse_level,
                "{quick,full}"),
     OptionSpec("report-dir", "Directory the run's results go to (a sub-directory per run)",
-               "reports", lambda text: Path(text.strip() or "reports"), "DIR"),
+               "reports", parse_report_dir, "DIR"),
     OptionSpec("expectations", "TOML file of known failures (expectation entries scoped by "
                "SoC and CANN version, with reason, bug and expiry)", "",
                lambda text: Path(text).expanduser() if text.strip() else None, "FILE"),
@@ -254,6 +278,9 @@ def _raw_setting(config: pytest.Config, spec: OptionSpec) -> tuple[str, str]:
     cli = config.getoption(spec.dest, None)
     if cli is not None:
         return cli, "command line"
+    override = _override(config, spec.ini)  # -o on the command line: before env and ini
+    if override is not None:
+        return override, f"-o {spec.ini}"
     env = os.environ.get(spec.env)
     if env is not None and env.strip():
         return env, f"env {spec.env}"
@@ -267,6 +294,17 @@ def _raw_setting(config: pytest.Config, spec: OptionSpec) -> tuple[str, str]:
     if ini:
         return ini, f"ini {spec.ini} in {where}"
     return spec.default, "default"
+
+
+def _override(config: pytest.Config, ini: str) -> str | None:
+    """The value ``-o ini=VALUE`` (``--override-ini``) gave, the last one winning as in
+    pytest; None without one. pytest's getini returns it as if the ini file said it."""
+    found = None
+    for item in getattr(config.option, "override_ini", None) or ():
+        name, equals, value = item.partition("=")
+        if equals and name.strip() == ini:
+            found = value
+    return found
 
 
 def resolve(config: pytest.Config) -> dict[str, Resolved]:
@@ -285,11 +323,32 @@ def resolve(config: pytest.Config) -> dict[str, Resolved]:
         level = settings["level"].value
         settings["timeout"] = Resolved(LEVEL_TIMEOUTS[level], f"default for level {level}")
     count = _known_device_count(settings["backend"].value)
+    _check_device_ids(config, settings, count)
     if settings["devices"].source == "default" and count and count > 1:
         # Not device 0: a load or allocation that ignores the current device shows only
         # on another one.
         settings["devices"] = Resolved((count - 1,), f"default: the last of {count} devices")
     return settings
+
+
+def _check_device_ids(config: pytest.Config, settings: dict[str, Resolved],
+                      count: int | None) -> None:
+    """Device ids the backend does not have are a usage error when its device count is known
+    before any test runs, not a failing test per device and worker."""
+    devices = settings["devices"]
+    missing = [device for device in devices.value if count is not None and device >= count]
+    if not missing or devices.source == "default":
+        return
+    spec = next(spec for spec in OPTIONS if spec.name == "devices")
+    raw = _raw_setting(config, spec)[0]
+    backend = settings["backend"].value
+    hint = " (PYTEST_ACL_SIM_DEVICES sets the simulator's count)" if backend == "sim" else ""
+    listed = "0" if count == 1 else f"0-{count - 1}"
+    raise pytest.UsageError(
+        f"{spec.flag}: invalid value {raw!r} (from {devices.source}): the {backend} backend "
+        f"has {count} device{'s' if count != 1 else ''}{hint}, so "
+        f"{'devices' if len(missing) > 1 else 'device'} {', '.join(map(str, missing))} "
+        f"{'do' if len(missing) > 1 else 'does'} not exist; use ids {listed}")
 
 
 def _known_device_count(backend: str) -> int | None:

@@ -103,13 +103,18 @@ def test_inspect_refuses_a_fifo_a_device_and_a_directory_promptly(tmp_path):
         "path of a regular .om file"]
 
 
-def test_build_into_a_file_is_a_one_line_error(tmp_path, capsys):
-    from pytest_acl.cli import main
-
+@pytest.mark.parametrize("out", ["file", "file/models"])
+def test_build_into_a_file_is_a_one_line_usage_error(tmp_path, out):
+    """``models build --out README.md``: exit 2 and one line, no traceback, nothing
+    written."""
     (tmp_path / "file").write_text("not a directory")
-    assert main(["models", "build", "--out", str(tmp_path / "file"), "--only", "mlp"]) == 1
-    err = capsys.readouterr().err
-    assert err == f"pytest-acl models build: cannot write {tmp_path / 'file'}: File exists\n"
+    result = subprocess.run([str(SCRIPT), "models", "build", "--out", str(tmp_path / out),
+                             "--only", "mlp"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"pytest-acl models build: --out {tmp_path / out}: "
+                             f"{tmp_path / 'file'} is a file, not a directory; give a "
+                             "directory for the catalog (it is made if missing)\n")
+    assert (tmp_path / "file").read_text() == "not a directory"
 
 
 def test_two_builds_into_one_directory_at_once(tmp_path):

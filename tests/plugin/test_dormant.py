@@ -53,7 +53,7 @@ def test_an_unrelated_session_sees_nothing_of_the_plugin(pytester, monkeypatch, 
 
 @pytest.mark.parametrize(("how", "line"), [
     (("--acl-level", "quick"), "acl: level quick (from command line)*"),
-    (("-o", "acl_level=full"), "acl: level full (from ini acl_level*"),
+    (("-o", "acl_level=full"), "acl: level full (from -o acl_level)*"),
 ])
 def test_an_option_or_ini_setting_wakes_it_from_the_start(pytester, how, line):
     pytester.makepyfile(test_unrelated=UNRELATED.replace("assert loaded == []", "pass"))

@@ -240,17 +240,104 @@ def test_good_command_line_overrides_bad_env(pytester, monkeypatch):
     result.assert_outcomes(passed=1)
 
 
-def test_device_the_backend_lacks_names_its_source(pytester, monkeypatch):
-    """A well-formed id the machine does not have fails each test that needs the device,
-    saying where the id came from."""
-    monkeypatch.setenv("PYTEST_ACL_DEVICES", "5")
-    pytester.makepyfile(DEVICE_PROBE + "\n\ndef test_no_device_needed(acl):\n    pass\n")
-    result = pytester.runpytest(*INNER)
+@pytest.mark.parametrize(("args", "env", "raw", "source", "missing"), [
+    (("--acl-devices", "0-3", "-n", "4"), None, "0-3", "command line", "devices 2, 3 do"),
+    ((), "0,2", "0,2", "env PYTEST_ACL_DEVICES", "device 2 does"),
+    (("-o", "acl_devices=1-2"), None, "1-2", "-o acl_devices", "device 2 does"),
+])
+def test_devices_the_simulator_lacks_are_a_usage_error(pytester, monkeypatch, args, env, raw,
+                                                       source, missing):
+    """Not a failing test per device and worker (583 of them for the whole suite)."""
+    if env:
+        monkeypatch.setenv("PYTEST_ACL_DEVICES", env)
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        f"ERROR: --acl-devices: invalid value {raw!r} (from {source}): the sim backend has 2 "
+        f"devices (PYTEST_ACL_SIM_DEVICES sets the simulator's count), so {missing} not "
+        "exist; use ids 0-1"])
+    assert "probe device" not in result.stdout.str()
+    monkeypatch.setenv("PYTEST_ACL_SIM_DEVICES", "4")  # a machine that has them
+    bigger = pytester.runpytest_subprocess(*INNER, *args)
+    assert bigger.ret == pytest.ExitCode.OK
+
+
+def test_device_a_device_backend_lacks_fails_its_tests_naming_the_count(pytester):
+    """On a device backend the count is the runtime's: a test that needs the device fails,
+    saying where the id came from and how many devices the backend has."""
+    import sys
+    from pathlib import Path
+
+    pytester.makepyfile(DEVICE_PROBE.replace('"sim"', '"pyacl"')
+                        + "\n\ndef test_no_device_needed(acl):\n    pass\n")
+    result = pytester.run(str(Path(sys.executable).with_name("pytest-acl")), "run-sim", "--",
+                          sys.executable, "-m", "pytest", *INNER, "--acl-backend", "pyacl",
+                          "--acl-devices", "5", timeout=120)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines([
         "*acl.rt.set_device(5) returned * device 5 comes from --acl-devices "
-        "(from env PYTEST_ACL_DEVICES)*"])
+        "(from command line); the backend has 2 devices*"])
+
+
+def test_o_is_recorded_as_its_own_source(pytester, monkeypatch):
+    """``-o acl_level=full`` is the command line, not the ini file it overrides: it is shown
+    and recorded as ``-o acl_level``, and it beats the environment as the command line does."""
+    import json
+
+    pytester.makeini("[pytest]\nacl_level = quick\n")
+    monkeypatch.setenv("PYTEST_ACL_DEVICES", "0")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "-o", "acl_level=full", "-o", "acl_devices=1",
+                                "--acl-report-dir", "out")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["acl: devices 1 (from -o acl_devices); *",
+                                 "acl: level full (from -o acl_level)"])
+    (run,) = (pytester.path / "out").iterdir()
+    header = json.loads((run / "results.jsonl").read_text().splitlines()[0])
+    assert header["options"]["level"] == {"value": "full", "source": "-o acl_level"}
+    last = pytester.runpytest(*INNER, "-o", "acl_level=full", "-o", "acl_level=quick")
+    last.stdout.fnmatch_lines(["acl: level quick (from -o acl_level)*"])  # the last -o wins
+    flag = pytester.runpytest(*INNER, "-o", "acl_level=full", "--acl-level", "quick")
+    flag.stdout.fnmatch_lines(["acl: level quick (from command line)*"])
+
+
+@pytest.mark.parametrize("flag", ["--acl-report-dir", "--acl-model-dir"])
+@pytest.mark.parametrize("where", ["command line", "env", "ini"])
+def test_a_file_where_a_directory_is_needed_is_a_usage_error(pytester, monkeypatch, flag,
+                                                             where):
+    pytester.makefile(".md", README="# not a directory")
+    pytester.makepyfile(DEVICE_PROBE)
+    name = flag.removeprefix("--acl-").replace("-", "_")
+    args: tuple[str, ...] = ()
+    if where == "command line":
+        args, source = (flag, "README.md"), "command line"
+    elif where == "env":
+        monkeypatch.setenv(f"PYTEST_ACL_{name.upper()}", "README.md")
+        source = f"env PYTEST_ACL_{name.upper()}"
+    else:
+        pytester.makeini(f"[pytest]\nacl_{name} = README.md\n")
+        source = f"ini acl_{name} in tox.ini"
+    result = pytester.runpytest(*INNER, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    shown = "README.md" if flag == "--acl-report-dir" else str(pytester.path / "README.md")
+    result.stderr.fnmatch_lines([
+        f"ERROR: {flag}: invalid value 'README.md' (from {source}): {shown} is a file, not a "
+        "directory; give *"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert (pytester.path / "README.md").read_text() == "# not a directory"
+
+
+def test_a_report_dir_inside_a_file_is_a_usage_error(pytester):
+    pytester.makefile(".md", README="x")
+    pytester.makepyfile(DEVICE_PROBE)
+    result = pytester.runpytest(*INNER, "--acl-report-dir", "README.md/runs")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "ERROR: --acl-report-dir: invalid value 'README.md/runs' (from command line): "
+        "README.md is a file, not a directory; give a directory for the runs' results (it is "
+        "made if missing), such as reports"])
 
 
 def test_help_documents_options_env_and_ini(pytester):
