@@ -336,8 +336,10 @@ def _check_device_ids(config: pytest.Config, settings: dict[str, Resolved],
     """Device ids the backend does not have are a usage error when its device count is known
     before any test runs, not a failing test per device and worker."""
     devices = settings["devices"]
-    missing = [device for device in devices.value if count is not None and device >= count]
-    if not missing or devices.source == "default":
+    if count is None or devices.source == "default":
+        return
+    missing = [device for device in devices.value if device >= count]
+    if not missing:
         return
     spec = next(spec for spec in OPTIONS if spec.name == "devices")
     raw = _raw_setting(config, spec)[0]
