@@ -10,6 +10,8 @@ on every backend and a program cannot tell it apart from the module underneath.
 
 from __future__ import annotations
 
+import functools
+import sys
 import threading
 import time
 import types
@@ -25,17 +27,31 @@ if TYPE_CHECKING:
 TIMED = ("load", "execute", "unload", "bundle_load", "bundle_init", "bundle_unload")
 
 
-def _ret_of(name: str, result: Any) -> int | None:
-    """The aclError a call returned: the last element of a tuple, or a plain int — except
-    for pyACL's value getters and creators, whose plain int is a count, size or handle."""
-    if isinstance(result, bool):
+def status_of(shape: tuple[bool, int] | None, result: Any) -> int | None:
+    """The aclError a call returned, read by the function's return shape in the pyACL surface
+    table (sim/surface.toml: ``returns_ret``, ``outputs``) — never guessed from the value: the
+    last element when it returns outputs then ``ret``, the value itself when it returns
+    ``ret`` alone. None for a function whose value is not a status (a handle, a size, an
+    address) and for one the table does not list."""
+    if shape is None or not shape[0]:
         return None
-    if isinstance(result, int):
-        is_value = name.startswith(("create_", "get_")) and name != "get_desc"
-        return None if is_value else result
-    if isinstance(result, tuple) and result and isinstance(result[-1], int):
-        return result[-1]
-    return None
+    if shape[1]:
+        result = result[-1] if isinstance(result, tuple) and result else None
+    return result if isinstance(result, int) and not isinstance(result, bool) else None
+
+
+@functools.cache
+def _shapes() -> dict[str, tuple[bool, int]]:
+    from pytest_acl.sim.surface import load
+
+    return load().return_shapes()
+
+
+def _in_generated_example() -> bool:
+    """Whether hypothesis is running a generated example right now (on this thread): the
+    codes seen then depend on the examples drawn (results/compare.py)."""
+    control = sys.modules.get("hypothesis.control")
+    return bool(control is not None and control.currently_in_test_context())
 
 
 class CallLog:
@@ -46,9 +62,11 @@ class CallLog:
         self._lock = threading.Lock()
 
     def add(self, function: str, ret: int | None, seconds: float, family: str | None) -> None:
+        generated = bool(ret) and _in_generated_example()
         with self._lock:
             if ret:
-                self.codes.append({"function": function, "code": ret, "name": error_name(ret)})
+                self.codes.append({"function": function, "code": ret, "name": error_name(ret)}
+                                  | ({"generated": True} if generated else {}))
             if family:
                 self.timings[family] = round(self.timings.get(family, 0.0) + seconds, 6)
 
@@ -131,13 +149,14 @@ class _Namespace(types.ModuleType):
             return call
 
         tracked = function in TRACKED
+        shape = _shapes().get(function)
 
         def recorded(*args: Any) -> Any:
             start = time.perf_counter()
             result = call(*args)
             log = owner.log
             if log is not None:
-                log.add(function, _ret_of(name, result), time.perf_counter() - start, family)
+                log.add(function, status_of(shape, result), time.perf_counter() - start, family)
                 if tracked:
                     log.ledger.note(function, args, result)
             return result

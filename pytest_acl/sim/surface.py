@@ -95,11 +95,15 @@ class Function:
 
 @dataclass(frozen=True)
 class Extra:
-    """A function the simulator offers beyond the binding, and why."""
+    """A function the simulator offers beyond the binding, why, and the format and return
+    shape it maps the C prototype to."""
 
     module: str
     name: str
     reason: str
+    format: str
+    outputs: int
+    returns_ret: bool
 
     @property
     def qualname(self) -> str:
@@ -122,6 +126,12 @@ class Surface:
 
     def by_name(self) -> dict[str, Function]:
         return {f.qualname: f for f in self.functions}
+
+    def return_shapes(self) -> dict[str, tuple[bool, int]]:
+        """(returns_ret, outputs) of every function and extra, by qualified name: what the
+        results recorder reads an aclError from (results/calls.py), on every backend."""
+        entries: list[Function | Extra] = [*self.functions, *self.extras]
+        return {entry.qualname: (entry.returns_ret, entry.outputs) for entry in entries}
 
 
 def _function(entry: Mapping[str, Any]) -> Function:

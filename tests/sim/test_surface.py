@@ -122,6 +122,19 @@ def test_the_simulator_adds_only_the_recorded_extras():
     assert sorted(set(simulator_functions(acl)) - known) == []
 
 
+def test_the_extras_have_the_shape_the_table_gives_them():
+    """The results recorder reads an extra's aclError by the table's shape (calls.py), so
+    the simulator's declaration must be that shape."""
+    acl = Simulator(devices=1, hbm="64MiB").acl
+    for extra in SURFACE.extras:
+        function = function_of(acl, extra.qualname)
+        assert (function.pyacl_format, function.pyacl_outputs, function.pyacl_returns_ret) \
+            == (extra.format, extra.outputs, extra.returns_ret), extra.qualname
+    shapes = SURFACE.return_shapes()
+    assert shapes["acl.mdl.bundle_create_query_info"] == (False, 0)  # a handle
+    assert len(shapes) == len(SURFACE.functions) + len(SURFACE.extras)
+
+
 def arguments(fmt: str, letters: dict[str, object]) -> tuple[object, ...]:
     return tuple(letters[letter] for letter in fmt.replace("|", ""))
 
