@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pytest_acl import __version__
 
@@ -135,75 +136,128 @@ def _models_inspect(args: argparse.Namespace) -> int:
     return worst
 
 
+def _out(text: str) -> None:
+    """Print ``text``; when the reader of stdout has gone (``| head``), the rest is dropped
+    quietly — no BrokenPipeError, and the command still exits with its own status."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so what is still buffered (Python flushes it at exit) goes
+    nowhere instead of raising again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _unreadable(command: str, exc: Exception) -> int:
+    """Exit status 2 with one line: a run that is not there, cannot be read or is malformed
+    (the reader's message names file and line and what was expected)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename and \
+            not str(exc).startswith(str(exc.filename)):
+        message = f"{exc.filename}: {exc.strerror}"
+    else:
+        message = str(exc)
+    print(f"pytest-acl {command}: {message}", file=sys.stderr)
+    return 2
+
+
 def _compare(args: argparse.Namespace) -> int:
     import json
 
-    from pytest_acl.results.compare import RunNotFound, compare, load_run, markdown
+    from pytest_acl.results.compare import compare_runs, markdown
+    from pytest_acl.results.reader import RunFileError
 
     try:
-        _, base = load_run(Path(args.base))
-        _, new = load_run(Path(args.new))
-    except (RunNotFound, ValueError) as exc:
-        print(f"pytest-acl compare: {exc}", file=sys.stderr)
-        return 2
-    comparison = compare(base, new)
+        comparison = compare_runs(Path(args.base), Path(args.new))
+    except (OSError, RunFileError) as exc:
+        return _unreadable("compare", exc)
     if args.format == "json":
-        print(json.dumps(comparison.as_dict(), indent=2, sort_keys=True))
+        _out(json.dumps(comparison.as_dict(), indent=2, sort_keys=True))
     else:
-        print(markdown(comparison, args.base, args.new))
+        _out(markdown(comparison, args.base, args.new))
     return comparison.exit_status(args.fail_on)
 
 
+def _clause_catalog(args: argparse.Namespace) -> dict[str, Any]:
+    """The clauses for a merged run's report: ``--clauses``, else the installed suite's
+    catalog (from the package, wherever the command runs). A ``--clauses`` that is missing or
+    malformed is an error (ValueError); no catalog at all is said on stderr, as the report
+    then has no clause table."""
+    import tomllib
+
+    from pytest_acl.clauses import CatalogError, load_clauses
+    from pytest_acl.suite import catalog_file
+
+    catalog = Path(args.clauses) if args.clauses else catalog_file()
+    if catalog is None:
+        print("pytest-acl merge: this installation has no clause catalog (the package "
+              "pytest_acl.suites is missing): report.html has no clause table; give "
+              "--clauses suites/clauses.toml", file=sys.stderr)
+        return {}
+    if not catalog.is_file():
+        raise ValueError(f"--clauses {catalog}: no such file; expected the clause catalog, "
+                         "e.g. suites/clauses.toml")
+    try:
+        return load_clauses(catalog)
+    except (OSError, tomllib.TOMLDecodeError, CatalogError) as exc:
+        raise ValueError(f"--clauses {catalog}: not a clause catalog ({exc})") from None
+
+
 def _merge(args: argparse.Namespace) -> int:
-    from pytest_acl.clauses import load_clauses
+    from pytest_acl.options import not_a_directory
     from pytest_acl.results.html import render
     from pytest_acl.results.merge import merge, missing_shards
     from pytest_acl.results.qualification import write_bundle
-    from pytest_acl.results.runfile import RunNotFound, read_run
+    from pytest_acl.results.reader import RunFileError
+    from pytest_acl.results.runfile import read_run
     from pytest_acl.results.signing import SigningUnavailable, load_private
     from pytest_acl.results.verdict import INCOMPLETE, NO_TESTS, run_verdict
-    from pytest_acl.suite import catalog_file
 
     out = Path(args.out)
     try:
+        problem = not_a_directory(out)
+        if problem:
+            raise ValueError(f"--out {out}: {problem}; give a directory for the merged run "
+                             "(it is made if missing)")
         if args.sign_key:
             load_private(Path(args.sign_key))  # a bad key stops before anything is written
-        header, records = merge([Path(run) for run in args.runs], out)
-    except (RunNotFound, ValueError, SigningUnavailable) as exc:
-        print(f"pytest-acl merge: {exc}", file=sys.stderr)
-        return 2
-    catalog = Path(args.clauses) if args.clauses else catalog_file()
-    clauses = load_clauses(catalog) if catalog is not None and catalog.is_file() else {}
+        clauses = _clause_catalog(args)
+        header, count = merge([Path(run) for run in args.runs], out)
+    except (OSError, RunFileError, ValueError, SigningUnavailable) as exc:
+        return _unreadable("merge", exc)
     run = read_run(out)
-    verdict = run_verdict(run.collected, run.final_records(), run.ended,
+    final = run.final_records()
+    verdict = run_verdict(run.collected, final, run.ended,
                           missing_shards(header["merged_from"]))
-    (out / "report.html").write_text(render(run.header, list(run.final_records().values()),
-                                            clauses, verdict))
-    print(f"merged {len(args.runs)} runs ({len(records)} records) into {args.out}: "
-          f"{verdict.text}")
+    (out / "report.html").write_text(render(run.header, list(final.values()), clauses,
+                                            verdict))
+    _out(f"merged {len(args.runs)} runs ({count} records) into {args.out}: {verdict.text}")
     if header["level"] == "full" and verdict.verdict not in (INCOMPLETE, NO_TESTS):
         write_bundle(out, None, Path(args.sign_key) if args.sign_key else None)
-        print(f"qualification bundle: {out / 'qualification.json'}"
-              + (" (signed)" if args.sign_key else ""))
+        _out(f"qualification bundle: {out / 'qualification.json'}"
+             + (" (signed)" if args.sign_key else ""))
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     from pytest_acl.results.qualification import verify
+    from pytest_acl.results.reader import RunNotFound
     from pytest_acl.results.signing import SigningUnavailable
 
     try:
         verdict = verify(Path(args.run), Path(args.key) if args.key else None)
-    except (SigningUnavailable, ValueError) as exc:
-        print(f"pytest-acl verify: {exc}", file=sys.stderr)
-        return 2
-    print(f"verdict: {verdict.verdict}")
-    for problem in verdict.problems:
-        print(f"  problem: {problem}")
-    for failure in verdict.failures:
-        print(f"  failed: {failure}")
-    for note in verdict.notes:
-        print(f"  note: {note}")
+    except (SigningUnavailable, RunNotFound) as exc:
+        return _unreadable("verify", exc)
+    lines = [f"verdict: {verdict.verdict}"]
+    lines += [f"  problem: {problem}" for problem in verdict.problems]
+    lines += [f"  failed: {failure}" for failure in verdict.failures]
+    lines += [f"  note: {note}" for note in verdict.notes]
+    _out("\n".join(lines))
     return verdict.exit_status
 
 
@@ -312,7 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare two runs: new failures, fixes, changed codes and times",
         description="Compare the results of two runs (run directories or results.jsonl "
                     "files). Exit status 1 when the comparison finds what --fail-on names, "
-                    "2 when a run cannot be read.")
+                    "2 when a run cannot be read or a line of it is malformed (named by file "
+                    "and line). A test's codes are compared as a set; codes seen in "
+                    "hypothesis-generated examples count only when both runs are level full.")
     comparing.add_argument("base", help="the reference run")
     comparing.add_argument("new", help="the run to judge")
     comparing.add_argument("--format", choices=("markdown", "json"), default="markdown")
@@ -325,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
         "merge", help="one report over runs from several hosts or devices",
         description="Merge run directories (or results.jsonl files) into one, keeping each "
                     "record's source and every host's environment; writes results.jsonl and "
-                    "report.html to --out.")
+                    "report.html to --out. Exit status 2 when a run cannot be read or a line "
+                    "of it is malformed (named by file and line).")
     merging.add_argument("runs", nargs="+", metavar="RUN")
     merging.add_argument("--out", required=True, help="directory for the merged run")
     merging.add_argument("--clauses", help="clause catalog for the report (default: the "
@@ -341,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "required test exactly once, every clause exercised, skips explained), "
                     "same suite and version, level full. Verdict CONFORMANT (exit 0), NOT "
                     "CONFORMANT, INCOMPLETE or INVALID (exit 1); exit 2 when the key cannot "
-                    "be used.")
+                    "be used or RUN is not a run directory.")
     verifying.add_argument("run", metavar="RUN")
     verifying.add_argument("--key", metavar="PUBKEY",
                            help="Ed25519 public key (PEM): the bundle must carry its signature")
@@ -399,7 +456,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:  # all of the rest is pytest's
         return run_suite(argv[1:])
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # stdout's reader went away (| head): no traceback for that
+        _silence_stdout()
+        return 141  # as a shell reports a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

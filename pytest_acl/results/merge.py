@@ -2,14 +2,22 @@
 (the shards of one ``--acl-shard`` run, or one run per host). Each record keeps where it came
 from (``source``: run id and host); the merged header keeps every run's environment, the
 tests it collected and its summary, so the merged run's verdict — and ``verify`` — can
-check completeness across all of them."""
+check completeness across all of them.
+
+The runs are read twice, line by line through the checking reader (a malformed line or a
+test recorded twice is an error naming its file and line, before anything is written):
+once for their headers, collections and summaries, once to copy their records. Nothing
+holds a whole run in memory, and the merged file replaces ``--out``'s only when complete
+(so a run may even be merged into its own directory)."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from pytest_acl.results.reader import RunLines
 from pytest_acl.results.runfile import RESULTS_FILE, RunFile, read_run
 
 
@@ -53,27 +61,21 @@ def _keyed(nodeids: list[str] | None, label: str) -> list[str] | None:
     return None if nodeids is None else [f"[{label}] {nodeid}" for nodeid in nodeids]
 
 
-def merge(runs: list[Path], out: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    loaded: list[RunFile] = []
-    for path in runs:
-        run = read_run(path)
-        bad = [p for p in run.problems if "cut short" not in p]
-        if bad:
-            raise ValueError(bad[0])
-        loaded.append(run)
+def merge(runs: list[Path], out: Path) -> tuple[dict[str, Any], int]:
+    """Merge ``runs`` into ``out``; (the merged header, how many records it holds)."""
+    loaded: list[RunFile] = [read_run(path, records=False) for path in runs]
     headers = [run.header for run in loaded]
-    records: list[dict[str, Any]] = []
+    sources: list[dict[str, Any] | None] = []
     collections: list[list[str] | None] = []
     summaries: list[dict[str, Any] | None] = []
     for run, label in zip(loaded, source_labels(headers), strict=True):
-        source = {"run_id": run.header.get("run_id"), "host": run.header.get("host"),
-                  "devices": run.header.get("devices"), "label": label}
         if run.merged:  # a merge of merges keeps the sources its records already name
-            records += run.records
+            sources.append(None)
             collections += run.header.get("merged_collections") or [None]
             summaries += run.header.get("merged_summaries") or [None]
             continue
-        records += [dict(record, source=source) for record in run.records]
+        sources.append({"run_id": run.header.get("run_id"), "host": run.header.get("host"),
+                        "devices": run.header.get("devices"), "label": label})
         collections.append(_keyed(run.collected, label))
         summaries.append(run.summary)
     merged = {"type": "header", "run_id": "merged-" + "+".join(
@@ -84,7 +86,18 @@ def merge(runs: list[Path], out: Path) -> tuple[dict[str, Any], list[dict[str, A
         "backend": ",".join(sorted({str(h.get("backend")) for h in headers})),
         "level": ",".join(sorted({str(h.get("level")) for h in headers}))}
     out.mkdir(parents=True, exist_ok=True)
-    with (out / RESULTS_FILE).open("w", encoding="utf-8") as stream:
-        for line in [merged, *records]:
-            stream.write(json.dumps(line, sort_keys=True, default=str) + "\n")
-    return merged, records
+    partial = out / f".{RESULTS_FILE}.merging-{os.getpid()}"
+    count = 0
+    try:
+        with partial.open("w", encoding="utf-8") as stream:
+            stream.write(json.dumps(merged, sort_keys=True, default=str) + "\n")
+            for run, source in zip(loaded, sources, strict=True):
+                for line in RunLines(run.path):
+                    if line.kind == "test":
+                        record = line.data if source is None else dict(line.data, source=source)
+                        stream.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+                        count += 1
+        os.replace(partial, out / RESULTS_FILE)
+    finally:
+        partial.unlink(missing_ok=True)
+    return merged, count

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_acl import __version__
-from pytest_acl.results.records import FAILING, NOT_RUN, OUTCOMES
-from pytest_acl.results.runfile import RESULTS_FILE, RunFile, RunNotFound, read_run
+from pytest_acl.results.records import FAILING, NOT_RUN
+from pytest_acl.results.runfile import RESULTS_FILE, RunFile, RunFileError, RunNotFound, read_run
 from pytest_acl.results.signing import SIGNATURE_FILE
 from pytest_acl.results.verdict import INCOMPLETE, run_verdict
 
@@ -217,10 +217,11 @@ def _interruption(run: RunFile) -> str | None:
 
 
 def _records_by_test(run: RunFile) -> dict[str, list[dict[str, Any]]]:
-    """Every record of each test (records name tests by their canonical id)."""
+    """The final records of each test, by its canonical id: one per merged run that has
+    the test (within one run file the reader allows one)."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in run.records:
-        grouped[str(record.get("nodeid"))].append(record)
+    for record in run.final_records().values():
+        grouped[record["nodeid"]].append(record)
     return grouped
 
 
@@ -244,8 +245,11 @@ def verify(run: Path, key: Path | None = None,
     problems, notes = check_files(run, bundle, key)
     if problems:
         return Verdict("INVALID", problems, notes=notes)
-    contents = read_run(run / RESULTS_FILE)
-    problems += [f"{p}" for p in contents.problems]
+    try:
+        contents = read_run(run / RESULTS_FILE)
+    except RunFileError as exc:  # a line that is not a record, or a test recorded twice
+        return Verdict("INVALID", [str(exc)], notes=notes)
+    problems += [contents.cut_short] if contents.cut_short else []
     problems += check_sources(contents, suite.suite_hash())
     if not problems:
         problems += check_consistency(contents, (run / REPORT_FILE).read_text(
@@ -259,11 +263,6 @@ def verify(run: Path, key: Path | None = None,
         return Verdict("INVALID", [str(exc)], notes=notes)
     grouped = _records_by_test(contents)
     incomplete: list[str] = []
-    unknown_outcomes = sorted(f"{test} ({r.get('outcome')!r})" for test, rs in grouped.items()
-                              for r in rs if r.get("outcome") not in OUTCOMES)
-    if unknown_outcomes:
-        problems.append(f"{len(unknown_outcomes)} record(s) with an unknown outcome: "
-                        f"{_sample(unknown_outcomes)}")
     unknown = set(grouped) - required_ids
     if unknown:
         problems.append(f"{len(unknown)} record(s) of tests this suite does not have: "
@@ -271,8 +270,8 @@ def verify(run: Path, key: Path | None = None,
     final: dict[str, dict[str, Any]] = {}
     duplicates, lost = [], []
     for test, records in grouped.items():
-        ran = [r for r in records if r.get("outcome") not in NOT_RUN]
-        if len(ran) > 1:
+        ran = [r for r in records if r["outcome"] not in NOT_RUN]
+        if len(ran) > 1:  # the same test in two merged runs (a shard merged twice)
             duplicates.append(f"{test} ({len(ran)} final records)")
         if ran:
             final[test] = ran[-1]
@@ -329,8 +328,12 @@ def _without_bundle(run: Path) -> Verdict:
     try:
         contents = read_run(run)
     except RunNotFound:
-        return Verdict("INVALID", [f"{run}: no {BUNDLE_FILE} and no {RESULTS_FILE}: not a run "
-                                   "directory"])
+        what = f"no {BUNDLE_FILE} and no {RESULTS_FILE}: not a run directory" \
+            if run.exists() else "no such file or directory"
+        raise RunNotFound(f"{run}: {what}; expected the directory of a --acl-level full "
+                          "run") from None
+    except RunFileError as exc:
+        return Verdict("INVALID", [str(exc), f"no {BUNDLE_FILE}"])
     verdict = run_verdict(contents.collected, contents.final_records(), contents.ended,
                           _interruption(contents))
     if verdict.verdict == INCOMPLETE:

@@ -31,7 +31,7 @@ from pytest_acl.isolation import crashes
 from pytest_acl.isolation.flight import FLIGHT_DIR, flight_names, read_flight
 from pytest_acl.options import Resolved
 from pytest_acl.results.records import NOT_RUN
-from pytest_acl.results.runfile import RunFile, read_run
+from pytest_acl.results.runfile import RunFile, RunFileError, read_run
 from pytest_acl.results.verdict import INCOMPLETE, run_verdict
 from pytest_acl.suite import suite_hash
 
@@ -120,7 +120,7 @@ def prepare(directory: Path, settings: dict[str, Resolved], backend: str,
     source = settings["resume"].source
     try:
         run = read_run(directory)
-    except OSError as exc:
+    except (OSError, RunFileError) as exc:  # RunFileError names the file and line
         raise pytest.UsageError(f"--acl-resume {directory} (from {source}): {exc}") from None
     if run.merged or not run.header:
         raise pytest.UsageError(f"--acl-resume {directory} (from {source}): not a run this "

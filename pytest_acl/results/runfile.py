@@ -1,4 +1,7 @@
-"""Reading a run's ``results.jsonl`` back, line by line, without trusting it.
+"""A run's ``results.jsonl`` in memory: header, sessions, collections, summaries and the
+final record of each test — for the tools that need all of it (verify, resume); they read
+it with the one checking reader (``reader.py``), which names file and line of anything
+malformed.
 
 A run file holds, in order: a ``header`` (the environment of the first session); for each
 later session (``--acl-resume``) a ``session`` line; per session a ``collection`` line (the
@@ -7,24 +10,29 @@ session ended (a killed session has none). A merged run (``pytest-acl merge``) h
 header naming its sources and their summaries.
 
 A test's *final* record is its last one: a ``device_lost`` record (the test never ran) is
-superseded when a resumed session runs the test.
+superseded when a resumed session runs the test; any other second record is an error
+(``reader.duplicate_error``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_acl.results.reader import (
+    LINE_TYPES,
+    RESULTS_FILE,
+    FinalRecords,
+    RunFileError,
+    RunLines,
+    RunNotFound,
+    results_path,
+)
 from pytest_acl.results.records import record_key
 
-RESULTS_FILE = "results.jsonl"
-LINE_TYPES = ("header", "session", "collection", "test", "summary")
-
-
-class RunNotFound(FileNotFoundError):
-    pass
+__all__ = ["LINE_TYPES", "RESULTS_FILE", "RunFile", "RunFileError", "RunNotFound", "read_run",
+           "results_path"]
 
 
 @dataclass
@@ -33,9 +41,9 @@ class RunFile:
     header: dict[str, Any] = field(default_factory=dict)
     sessions: list[dict[str, Any]] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    finals: dict[str, dict[str, Any]] = field(default_factory=dict)
     summaries: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # lines that are not records
+    cut_short: str | None = None  # the last line, cut short by a kill, was dropped
     last_type: str | None = None
 
     @property
@@ -69,48 +77,30 @@ class RunFile:
 
     def final_records(self) -> dict[str, dict[str, Any]]:
         """The final record of each test, by ``record_key``."""
-        final: dict[str, dict[str, Any]] = {}
-        for record in self.records:
-            final[record_key(record)] = record
-        return final
+        return dict(self.finals)
 
 
-def results_path(path: Path) -> Path:
-    return path / RESULTS_FILE if path.is_dir() else path
-
-
-def read_run(path: Path) -> RunFile:
-    """A run directory's (or a ``results.jsonl`` file's) contents; lines that are not valid
-    records are listed in ``problems`` with their line numbers, never raised."""
-    file = results_path(path)
-    if not file.is_file():
-        raise RunNotFound(f"{path}: no {RESULTS_FILE} there")
-    run = RunFile(file)
-    with file.open("rb") as stream:
-        for number, raw in enumerate(stream, 1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                ending = "" if raw.endswith(b"\n") else " (cut short: the process was killed "\
-                    "while writing it)"
-                run.problems.append(f"{file}:{number}: not a JSON record{ending}")
-                continue
-            kind = data.get("type") if isinstance(data, dict) else None
-            if kind not in LINE_TYPES:
-                run.problems.append(f"{file}:{number}: unknown line type {kind!r}")
-                continue
-            run.last_type = kind
-            if kind == "header":
-                run.header = data
-                run.sessions.append(data)
-            elif kind == "session":
-                run.sessions.append(data)
-            elif kind == "collection":
-                run.collections.append(data)
-            elif kind == "test":
-                run.records.append(data)
-            else:
-                run.summaries.append(data)
+def read_run(path: Path, records: bool = True) -> RunFile:
+    """A run directory's (or a ``results.jsonl`` file's) contents. Raises RunNotFound when
+    there is no run there and RunFileError (file:line, what was expected) for a line that is
+    not what pytest-acl writes; a last line cut short by a kill is only noted. With
+    ``records=False`` every record is checked but none is kept (``finals`` stays empty)."""
+    lines = RunLines(path)
+    run = RunFile(lines.file)
+    finals = FinalRecords(lines.file, keep=records)
+    for line in lines:
+        run.last_type = line.kind
+        if line.kind == "header":
+            run.header = line.data
+            run.sessions.append(line.data)
+        elif line.kind == "session":
+            run.sessions.append(line.data)
+        elif line.kind == "collection":
+            run.collections.append(line.data)
+        elif line.kind == "test":
+            finals.add(record_key(line.data), line)
+        else:
+            run.summaries.append(line.data)
+    run.finals = finals.records
+    run.cut_short = lines.cut_short
     return run

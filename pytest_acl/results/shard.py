@@ -13,7 +13,9 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from pytest_acl.results.runfile import read_run
+import pytest
+
+from pytest_acl.results.runfile import RunFileError, read_run
 
 
 def split(nodeids: list[str], count: int,
@@ -33,9 +35,14 @@ def split(nodeids: list[str], count: int,
 
 def durations(run: Path) -> dict[str, float]:
     """Seconds per test of an earlier run (records hold canonical ids, so a run started
-    elsewhere, or a merged run of several hosts, balances this one)."""
+    elsewhere, or a merged run of several hosts, balances this one). A run that cannot be
+    read is a usage error naming the file and line."""
     found: dict[str, float] = {}
-    for record in read_run(run).final_records().values():
+    try:
+        records = read_run(run).final_records().values()
+    except (OSError, RunFileError) as exc:
+        raise pytest.UsageError(f"--acl-shard-durations {run}: {exc}") from None
+    for record in records:
         duration = record.get("duration")
         if isinstance(duration, int | float):
             found[record["nodeid"]] = float(duration)

@@ -79,7 +79,64 @@ def test_json_output_and_the_reverse_direction(runs):
 
 def test_an_unreadable_run_is_exit_2(tmp_path):
     result = cli(str(tmp_path), str(tmp_path))
-    assert result.returncode == 2 and "no results.jsonl" in result.stderr
+    assert result.returncode == 2 and "a directory without results.jsonl" in result.stderr
+
+
+SUITE_FILES = ("suites/test_bad_models.py", "suites/test_bundles.py",
+               "suites/test_user_memory.py", "suites/test_state_machine.py")
+
+
+def test_two_runs_of_one_build_compare_clean_with_fail_on_changes(run_suite, tmp_path):
+    """The suite files with hypothesis tests (random examples at level quick), run twice:
+    codes seen in generated examples differ between the runs, and are not counted."""
+    first = run_suite(tmp_path / "first", paths=SUITE_FILES)
+    second = run_suite(tmp_path / "second", paths=SUITE_FILES)
+    assert first.result.returncode == second.result.returncode == 0, second.output[-2000:]
+    generated = [c for r in first.records.values() for c in r["codes"] if c.get("generated")]
+    assert generated  # the hypothesis tests saw codes, marked as generated
+    assert all(c["function"] != "acl.mdl.bundle_create_query_info"
+               for r in first.records.values() for c in r["codes"])  # a handle, not a code
+    result = cli(str(first.directory), str(second.directory), "--fail-on", "changes")
+    assert result.returncode == 0, result.stdout
+
+
+def record(outcome: str, *codes: int, generated: tuple[int, ...] = ()) -> dict:
+    return {"nodeid": "t", "outcome": outcome,
+            "codes": [{"code": c, "name": "X", "function": "f"} for c in codes]
+            + [{"code": c, "name": "X", "function": "f", "generated": True} for c in generated]}
+
+
+def test_codes_compare_as_sets_and_generated_ones_count_only_between_full_runs():
+    base = {"t": record("pass", 145000, 145000, generated=(100000,))}
+    same_set = {"t": record("pass", 145000, generated=(100000,))}
+    assert compare(base, same_set).changes == 0  # how often a code was seen is no change
+    other_examples = {"t": record("pass", 145000, generated=(545002,))}
+    quick = compare(base, other_examples)
+    assert quick.changes == 0 and quick.exit_status("changes") == 0
+    assert quick.generated_codes == [{"nodeid": "t", "base": [100000], "new": [545002]}]
+    full = compare(base, other_examples, count_generated=True)
+    assert full.codes == [{"nodeid": "t", "base": [100000, 145000], "new": [145000, 545002]}]
+    assert full.exit_status("changes") == 1
+    other_code = {"t": record("pass", 145001, generated=(100000,))}
+    assert compare(base, other_code).codes == [{"nodeid": "t", "base": [145000],
+                                                 "new": [145001]}]
+
+
+def test_compare_counts_generated_codes_when_both_runs_are_full(tmp_path):
+    def run(name: str, level: str, generated: int) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        lines = [{"type": "header", "level": level},
+                 {"type": "test", **record("pass", generated=(generated,))}]
+        (path / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+        return path
+
+    assert cli(str(run("q1", "quick", 1)), str(run("q2", "quick", 2)), "--fail-on",
+               "changes").returncode == 0
+    assert cli(str(run("f1", "full", 1)), str(run("q3", "quick", 2)), "--fail-on",
+               "changes").returncode == 0
+    result = cli(str(run("f2", "full", 1)), str(run("f3", "full", 2)), "--fail-on", "changes")
+    assert result.returncode == 1 and "1 changed error code(s)" in result.stdout
 
 
 def test_removed_tests_are_regressions():

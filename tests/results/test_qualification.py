@@ -263,5 +263,5 @@ def test_bad_keys_are_clear_errors(bundle, tmp_path):
 
 
 def test_verify_of_what_is_not_a_run(tmp_path):
-    result = cli("verify", str(tmp_path))
-    assert result.returncode == 1 and "not a run directory" in result.stdout
+    result = cli("verify", str(tmp_path))  # a usage error, not a verdict on a bundle
+    assert result.returncode == 2 and "not a run directory" in result.stderr

@@ -3,7 +3,11 @@ and none fails; a killed, interrupted or partly lost run is INCOMPLETE; no test,
 
 from __future__ import annotations
 
-from pytest_acl.results.runfile import read_run
+import re
+
+import pytest
+
+from pytest_acl.results.runfile import RunFileError, read_run
 from pytest_acl.results.verdict import run_verdict
 
 
@@ -37,19 +41,23 @@ def test_no_tests_is_its_own_verdict():
     assert run_verdict([], {}, True).verdict == "NO TESTS"
 
 
-def test_reading_a_run_file_keeps_the_last_record_and_reports_bad_lines(tmp_path):
+def test_reading_a_run_file_keeps_the_last_record_and_notes_a_cut_line(tmp_path):
     path = tmp_path / "results.jsonl"
     path.write_text('{"type": "header", "run_id": "r"}\n'
                     '{"type": "collection", "tests": ["a", "b"]}\n'
                     '{"type": "test", "nodeid": "a", "outcome": "device_lost"}\n'
-                    'not json\n'
-                    '{"type": "mystery"}\n'
                     '{"type": "test", "nodeid": "a", "outcome": "pass"}\n'
                     '{"type": "test", "nodeid": "b", "outc')
     run = read_run(tmp_path)
     assert run.collected == ["a", "b"] and not run.ended
     assert run.final_records()["a"]["outcome"] == "pass"
-    assert [p.split(": ", 1)[1] for p in run.problems] == [
-        "not a JSON record", "unknown line type 'mystery'",
-        "not a JSON record (cut short: the process was killed while writing it)"]
-    assert run.problems[0].startswith(f"{path}:4")
+    assert run.cut_short == (f"{path}:5: the last line is cut short (the process was killed "
+                             "while writing it)")
+
+
+def test_a_bad_line_in_the_middle_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"type": "header", "run_id": "r"}\nnot json\n'
+                    '{"type": "test", "nodeid": "a", "outcome": "pass"}\n')
+    with pytest.raises(RunFileError, match=rf"^{re.escape(str(path))}:2: not valid JSON"):
+        read_run(tmp_path)
