@@ -17,14 +17,25 @@ from typing import Any
 
 import pytest
 
-BACKENDS = ("sim", "pyacl", "capi")
 
+def parse_backend(text: str) -> tuple[str, ...]:
+    """``"sim"`` or a list of distinct bindings for a parity run (``"sim,capi"``), in the
+    order given, each a backend installed in the entry-point group pytest_acl.backends."""
+    from pytest_acl.backends import installed
 
-def parse_backend(text: str) -> str:
-    value = text.strip().lower()
-    if value not in BACKENDS:
-        raise ValueError(f"valid choices are {', '.join(BACKENDS)}")
-    return value
+    valid = list(installed())
+    names: list[str] = []
+    for name in (part.strip().lower() for part in text.split(",")):
+        if not name:
+            raise ValueError(f"an empty name in the list; give backends separated by commas, "
+                             f"such as sim or sim,capi (installed: {', '.join(valid)})")
+        if name not in valid:
+            raise ValueError(f"{name!r} is not an installed backend; valid choices are "
+                             f"{', '.join(valid)}")
+        if name in names:
+            raise ValueError(f"backend {name} is listed twice; each binding runs once")
+        names.append(name)
+    return tuple(names)
 
 
 def parse_devices(text: str) -> tuple[int, ...]:
@@ -164,6 +175,20 @@ def parse_shard(text: str) -> tuple[int, int] | None:
     return index, count
 
 
+def parse_capi_lib(text: str) -> Path | None:
+    """The ``libascendcl.so`` the capi backend opens; empty: look for it (capi/discovery.py)."""
+    if not text.strip():
+        return None
+    path = Path(text.strip()).expanduser().resolve()
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a file"
+        raise ValueError(f"{path} is {what}; give the path of libascendcl.so, such as "
+                         "/usr/local/Ascend/ascend-toolkit/latest/lib64/libascendcl.so or the "
+                         "simulator's DIR/lib/libascendcl.so built by 'pytest-acl sim-lib "
+                         "--out DIR'")
+    return path
+
+
 def parse_key_file(text: str) -> Path | None:
     if not text.strip():
         return None
@@ -204,14 +229,19 @@ class OptionSpec:
 
 OPTIONS = (
     OptionSpec("backend", "AscendCL implementation under test: sim (built-in simulator), "
-               "pyacl (CANN's Python acl module) or capi (ctypes on libascendcl.so)",
-               "sim", parse_backend, "{sim,pyacl,capi}"),
+               "pyacl (CANN's Python acl module), capi (ctypes on libascendcl.so) or another "
+               "installed backend; several, comma-separated (sim,capi), run every test "
+               "through each binding and report where they disagree", "sim", parse_backend,
+               "NAME[,NAME...]"),
     OptionSpec("devices", "Device ids to run on, e.g. 0,1 or 0-3; under pytest-xdist each "
                "worker is pinned to one of them, round robin (default: the simulator's last "
                "device, else 0)", "0", parse_devices, "IDS"),
     OptionSpec("model-dir", "Fixture-model catalog built earlier by 'pytest-acl models "
                "build' (required on NPU backends); without it the simulator builds one into "
                "the pytest cache", "", parse_model_dir, "DIR"),
+    OptionSpec("capi-lib", "libascendcl.so for --acl-backend capi; default: found through "
+               "ASCEND_TOOLKIT_HOME, ASCEND_HOME_PATH, LD_LIBRARY_PATH or "
+               "/usr/local/Ascend/ascend-toolkit/latest", "", parse_capi_lib, "PATH"),
     OptionSpec("level", "quick: few hypothesis examples and threads, not valid for "
                "qualification; full: the qualification run", "quick", parse_level,
                "{quick,full}"),
@@ -322,7 +352,7 @@ def resolve(config: pytest.Config) -> dict[str, Resolved]:
     if timeout.value is None:
         level = settings["level"].value
         settings["timeout"] = Resolved(LEVEL_TIMEOUTS[level], f"default for level {level}")
-    count = _known_device_count(settings["backend"].value)
+    count = _known_device_count(settings["backend"].value[0])
     _check_device_ids(config, settings, count)
     if settings["devices"].source == "default" and count and count > 1:
         # Not device 0: a load or allocation that ignores the current device shows only
@@ -343,7 +373,7 @@ def _check_device_ids(config: pytest.Config, settings: dict[str, Resolved],
         return
     spec = next(spec for spec in OPTIONS if spec.name == "devices")
     raw = _raw_setting(config, spec)[0]
-    backend = settings["backend"].value
+    backend = settings["backend"].value[0]
     hint = " (PYTEST_ACL_SIM_DEVICES sets the simulator's count)" if backend == "sim" else ""
     listed = "0" if count == 1 else f"0-{count - 1}"
     raise pytest.UsageError(
