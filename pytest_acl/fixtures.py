@@ -52,9 +52,16 @@ def _teardown_warning(request: pytest.FixtureRequest, what: str, ret: int) -> No
 
 
 @pytest.fixture(scope="session")
-def acl_backend(pytestconfig: pytest.Config) -> Backend:
+def _acl_binding(request: pytest.FixtureRequest) -> str:
+    """The binding a test runs through: the one backend, or — in a parity run
+    (``--acl-backend sim,capi``) — the one it is parametrized with (parity.py)."""
+    return getattr(request, "param", None) or get_state(request.config).backend_name
+
+
+@pytest.fixture(scope="session")
+def acl_backend(_acl_binding: str, pytestconfig: pytest.Config) -> Backend:
     """The backend in use (name, version, module); see ``--acl-backend``."""
-    return get_state(pytestconfig).backend()
+    return get_state(pytestconfig).backend(_acl_binding)
 
 
 @pytest.fixture(scope="session")
@@ -230,15 +237,17 @@ def acl_models(pytestconfig: pytest.Config, acl_backend: Backend,
 
     setting = get_state(pytestconfig).settings["model-dir"]
     return session_catalog(setting.value, acl_backend.name, setting.source,
-                           cache_directory(pytestconfig, tmp_path_factory))
+                           cache_directory(pytestconfig, tmp_path_factory),
+                           simulated=acl_backend.simulated)
 
 
 @pytest.fixture
 def _acl_call_log(request: pytest.FixtureRequest) -> Iterator[None]:
     """Record the test's non-zero aclErrors and load/execute/unload times for its result
     (every test of an awake session has it, as if autouse)."""
-    state = get_state(request.config)
-    backend = state._backend
+    from pytest_acl.parity import binding_of
+
+    backend = get_state(request.config).loaded(binding_of(request.node))
     if backend is None:
         yield
         return
@@ -279,8 +288,9 @@ def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
     if not (apis or socs or leak_check):
         yield
         return
-    state = get_state(request.config)
-    backend = state.backend()
+    from pytest_acl.parity import binding_of
+
+    backend = get_state(request.config).backend(binding_of(node))
     if missing := markers.missing_apis(backend.module, apis):
         pytest.skip(f"not exposed by this backend ({backend.name}): {', '.join(missing)}")
     if socs:
@@ -292,10 +302,10 @@ def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     request.getfixturevalue("acl_device")
-    before = backend.snapshot()
+    before = backend.resources()
     yield
     if CALL_FAILED not in node.stash:
         return  # the call never ended (interrupted): no verdict, and its leftovers are released
-    report = leakcheck.leak_report(node.nodeid, before, backend.snapshot())
+    report = leakcheck.leak_report(node.nodeid, before, backend.resources())
     if report:
         pytest.fail(report, pytrace=False)

@@ -15,9 +15,16 @@ def header_lines(config: pytest.Config) -> list[str]:
     backend_setting = state.settings["backend"]
     devices_setting = state.settings["devices"]
     devices = ",".join(map(str, devices_setting.value))
-    lines = [f"acl: backend {backend.name} (from {backend_setting.source}): {backend.version}",
-             f"acl: devices {devices} (from {devices_setting.source}); "
-             f"SoC {backend.static_soc or 'reported by the runtime after init'}"]
+    if state.parity:  # every test runs through each binding (parity.py)
+        lines = [f"acl: bindings {state.backend_label} (from {backend_setting.source}): every "
+                 "test runs through each, on the same device; a test that passes through "
+                 "one and fails through another is a binding defect"]
+        lines += [f"acl:   {other.name}: {other.version}" for other in state.backends()]
+    else:
+        lines = [f"acl: backend {backend.name} (from {backend_setting.source}): "
+                 f"{backend.version}"]
+    lines.append(f"acl: devices {devices} (from {devices_setting.source}); "
+                 f"SoC {backend.static_soc or 'reported by the runtime after init'}")
     level = state.settings["level"]
     lines.append(f"acl: level {level.value} (from {level.source})"
                  + (" — not valid for qualification" if level.value == "quick" else "")
@@ -29,9 +36,9 @@ def header_lines(config: pytest.Config) -> list[str]:
     model_dir = state.settings["model-dir"]
     lines.append(f"acl: models from {model_dir.value} (from {model_dir.source})"
                  if model_dir.value else "acl: models built on demand into the pytest cache")
-    if backend.name == "sim":
-        hbm = backend.extra["hbm_bytes"] / 2**30
-        lines.append(f"acl: simulator has {backend.extra['devices']} devices with "
+    if backend.name == "sim" and backend.hbm_bytes is not None:
+        hbm = backend.hbm_bytes / 2**30
+        lines.append(f"acl: simulator has {backend.devices} devices with "
                      f"{hbm:g} GiB HBM each (PYTEST_ACL_SIM_DEVICES, PYTEST_ACL_SIM_SOC, "
                      "PYTEST_ACL_SIM_HBM)")
     if config.pluginmanager.has_plugin("acl-isolation"):

@@ -24,6 +24,9 @@ def parse_backend(text: str) -> tuple[str, ...]:
     from pytest_acl.backends import installed
 
     valid = list(installed())
+    if not text.strip():
+        raise ValueError(f"valid choices are {', '.join(valid)}, or several separated by "
+                         "commas (sim,capi) for a parity run")
     names: list[str] = []
     for name in (part.strip().lower() for part in text.split(",")):
         if not name:
@@ -232,7 +235,7 @@ OPTIONS = (
                "pyacl (CANN's Python acl module), capi (ctypes on libascendcl.so) or another "
                "installed backend; several, comma-separated (sim,capi), run every test "
                "through each binding and report where they disagree", "sim", parse_backend,
-               "NAME[,NAME...]"),
+               "{sim,pyacl,capi}[,...]"),
     OptionSpec("devices", "Device ids to run on, e.g. 0,1 or 0-3; under pytest-xdist each "
                "worker is pinned to one of them, round robin (default: the simulator's last "
                "device, else 0)", "0", parse_devices, "IDS"),

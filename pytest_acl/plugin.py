@@ -14,6 +14,7 @@ import pytest
 from pytest_acl import activation, markers, options
 from pytest_acl.cleanup import CALL_FAILED, RELEASE_PINNING
 from pytest_acl.fixtures import (  # noqa: F401  (fixtures are registered by being here)
+    _acl_binding,
     _acl_call_log,
     _acl_device_session,
     _acl_markers,
@@ -85,6 +86,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     error before any test runs rather than an error in every test."""
     if activation.is_active(session.config):
         get_state(session.config).backend()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A parity run (``--acl-backend sim,capi``) runs each ACL test through every binding;
+    last, so the binding ends the test's id (parity.py)."""
+    if activation.is_active(metafunc.config):
+        from pytest_acl.parity import parametrize
+
+        parametrize(metafunc, get_state(metafunc.config).backend_names)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

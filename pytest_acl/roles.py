@@ -57,7 +57,7 @@ def register(config: pytest.Config, state: PluginState) -> list[Any]:
             and not config.option.collectonly:
         from pytest_acl.results.resume import prepare
 
-        resume = prepare(settings["resume"].value, settings, state.backend_name,
+        resume = prepare(settings["resume"].value, settings, state.backend_label,
                          state.canonical)
     done = set(workerinput.get("acl_done", ())) if workerinput else \
         (resume.done if resume else set())

@@ -6,10 +6,7 @@ assigned to this worker) and the backend, loaded on first use only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import cast
 
 import pytest
 
@@ -26,24 +23,48 @@ class PluginState:
     limit: Limit = field(default_factory=lambda: Limit(0.0, "not set", False))
     isolation: str = ""  # what the header says about crash isolation
     suite_prefix: str | None = None  # how this session's node ids of the suite begin
-    _backend: Backend | None = field(default=None, repr=False)
+    _backends: dict[str, Backend] = field(default_factory=dict, repr=False)
+
+    @property
+    def backend_names(self) -> tuple[str, ...]:
+        """The bindings under test, in the order given (several: a parity run, parity.py)."""
+        return tuple(self.settings["backend"].value)
 
     @property
     def backend_name(self) -> str:
-        return self.settings["backend"].value
+        """The first binding: the one a single-backend run has, and a parity run's health
+        probe and SoC come from."""
+        return self.backend_names[0]
 
-    def backend(self) -> Backend:
-        """The backend, imported on first use; a UsageError says why it cannot be used."""
-        if self._backend is None:
+    @property
+    def backend_label(self) -> str:
+        """The bindings as the run's header names them: ``sim``, or ``sim,capi``."""
+        return ",".join(self.backend_names)
+
+    @property
+    def parity(self) -> bool:
+        return len(self.backend_names) > 1
+
+    def backend(self, name: str | None = None) -> Backend:
+        """A binding (default the first), imported on first use; a UsageError says why it
+        cannot be used."""
+        name = name or self.backend_name
+        if name not in self._backends:
             try:
-                backend = load_backend(self.backend_name)
+                self._backends[name] = load_backend(name)
             except BackendUnavailable as exc:
                 source = self.settings["backend"].source
-                raise pytest.UsageError(f"--acl-backend {self.backend_name} (from {source}): "
+                raise pytest.UsageError(f"--acl-backend {self.backend_label} (from {source}): "
                                         f"{exc}") from None
-            backend.open_module = _recording(backend.open_module)
-            self._backend = backend
-        return self._backend
+        return self._backends[name]
+
+    def backends(self) -> list[Backend]:
+        """Every binding, loaded."""
+        return [self.backend(name) for name in self.backend_names]
+
+    def loaded(self, name: str | None = None) -> Backend | None:
+        """A binding if it was loaded already (reporting must not load one)."""
+        return self._backends.get(name or self.backend_name)
 
     def canonical(self, nodeid: str) -> str:
         """The suite-relative id of one of this session's node ids (``suites/...``), the same
@@ -58,8 +79,7 @@ class PluginState:
         setting = self.settings["cann-version"]
         if setting.value is not None:
             return setting.value, setting.source
-        found = self.backend().extra.get("cann_version")
-        return found, "the backend"
+        return self.backend().cann_version, "the backend"
 
 
 STATE_KEY = pytest.StashKey[PluginState]()
@@ -78,14 +98,3 @@ def worker_device(devices: tuple[int, ...], worker_id: str | None,
 
 def get_state(config: pytest.Config) -> PluginState:
     return config.stash[STATE_KEY]
-
-
-def _recording(open_module: Callable[[], ModuleType]) -> Callable[[], ModuleType]:
-    """The backend's module wrapped to note codes and timings per test, made when first used."""
-
-    def open_recording() -> ModuleType:
-        from pytest_acl.results.calls import RecordingAcl
-
-        return cast(ModuleType, RecordingAcl(open_module()))
-
-    return open_recording

@@ -23,6 +23,6 @@ def load() -> Backend:
         name="sim", open_module=lambda: default_simulator().acl,
         version=f"pytest-acl simulator {__version__} (ACL interface {major}.{minor}.{patch})",
         static_soc=config.soc_name, snapshot=lambda: default_simulator().live_counts(),
-        extra={"devices": config.device_count, "hbm_bytes": config.hbm_bytes,
-               # The release the simulator follows (PYTEST_ACL_SIM_CANN, sim/releases.py).
-               "cann_version": config.cann})
+        devices=config.device_count, hbm_bytes=config.hbm_bytes, simulated=True,
+        # The release the simulator follows (PYTEST_ACL_SIM_CANN, sim/releases.py).
+        cann_version=config.cann)

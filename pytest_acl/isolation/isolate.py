@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-DEVICE_BACKENDS = ("pyacl", "capi")
 # xdist stops replacing crashed workers after 4 per worker by default; a run on a card that
 # crashes now and then must go on. Endless restarts are prevented by the device table
 # (a device whose workers keep dying is quarantined, and the run stops when none is left);
@@ -22,8 +21,9 @@ DEVICE_BACKENDS = ("pyacl", "capi")
 MAX_WORKER_RESTARTS = "200"
 
 
-def wanted(setting: str, backend: str) -> bool:
-    return setting == "yes" or (setting == "auto" and backend in DEVICE_BACKENDS)
+def wanted(setting: str, backends: tuple[str, ...]) -> bool:
+    """Whether to isolate: ``auto`` does on any backend but the simulator (a vendor's too)."""
+    return setting == "yes" or (setting == "auto" and any(b != "sim" for b in backends))
 
 
 def apply(config: pytest.Config) -> str:

@@ -22,7 +22,7 @@ class TestProcess:
         self.config = config
         self.run_dir, self.name, self.device = run_dir, name, device
         self.flight: Any = _NoFlight()
-        self._module: Any = None
+        self._modules: list[Any] = []
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -37,10 +37,9 @@ class TestProcess:
                       f"--acl-resume {self.run_dir()}") if alone else None
             self.config.pluginmanager.register(Watchdog(self.config, self.flight, notice),
                                                "acl-watchdog")
-        module: Any = get_state(self.config).backend().module
-        if hasattr(module, "flight"):  # the recording wrapper notes every ACL call
+        self._modules = [backend.module for backend in get_state(self.config).backends()]
+        for module in self._modules:  # the recording wrapper notes every ACL call
             module.flight = self.flight
-            self._module = module
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logstart(self, nodeid: str) -> None:
@@ -52,8 +51,8 @@ class TestProcess:
 
     def pytest_unconfigure(self) -> None:
         """The process ends normally: its black box has nothing to tell."""
-        if self._module is not None:
-            self._module.flight = None
+        for module in self._modules:
+            module.flight = None
         self.flight.close(remove=True)
 
 

@@ -88,10 +88,12 @@ def cache_directory(config: pytest.Config, tmp_path_factory: pytest.TempPathFact
 
 
 def session_catalog(model_dir: Path | None, backend_name: str, source: str,
-                    build_dir: Path) -> ModelCatalog:
-    """The catalog for this session, or a UsageError saying how to get one."""
+                    build_dir: Path, simulated: bool | None = None) -> ModelCatalog:
+    """The catalog for this session, or a UsageError saying how to get one. ``simulated``:
+    the backend runs the simulator, whose own builds it loads (default: it is ``sim``)."""
+    simulated = backend_name == "sim" if simulated is None else simulated
     if model_dir is None:
-        if backend_name != "sim":
+        if not simulated:
             raise pytest.UsageError(
                 f"--acl-backend {backend_name} needs models built for the device: on the NPU "
                 "host run 'pytest-acl models build --target atc --soc SOC --out DIR' and pass "
@@ -104,7 +106,7 @@ def session_catalog(model_dir: Path | None, backend_name: str, source: str,
         raise pytest.UsageError(f"--acl-model-dir {model_dir} (from {source}): manifest.json "
                                 "is missing or unreadable; rebuild with 'pytest-acl models "
                                 "build'")
-    if backend_name != "sim" and manifest.get("target") == "sim":
+    if not simulated and manifest.get("target") == "sim":
         raise pytest.UsageError(f"--acl-model-dir {model_dir} (from {source}) was built for "
                                 "the simulator; a device needs 'pytest-acl models build "
                                 "--target atc --soc SOC'")

@@ -65,13 +65,17 @@ class AllureIntegration:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        from pytest_acl.parity import binding_of
+
         state = get_state(item.config)
+        binding = binding_of(item)
         allure.dynamic.parameter("device", state.device_id, excluded=True)
-        allure.dynamic.parameter("backend", state.backend_name, excluded=True)
+        allure.dynamic.parameter("backend", binding or state.backend_name, excluded=True)
         try:
             return (yield)
         finally:
-            log = getattr(state._backend.opened_module, "log", None) if state._backend else None
+            backend = state.loaded(binding)
+            log = getattr(backend.opened_module, "log", None) if backend else None
             if log is not None and (log.codes or log.timings):
                 allure.attach(json.dumps({"codes": log.codes, "timings": log.timings},
                                          indent=2), name="acl codes and timings",
@@ -83,7 +87,7 @@ class AllureIntegration:
         state = get_state(self.config)
         backend = state.backend()
         self.report_dir.mkdir(parents=True, exist_ok=True)
-        environment = {"backend": backend.name, "backend.version": backend.version,
+        environment = {"backend": state.backend_label, "backend.version": backend.version,
                        "soc": backend.static_soc or "reported at run time",
                        "devices": ",".join(map(str, state.settings["devices"].value)),
                        "level": state.settings["level"].value}

@@ -5,7 +5,10 @@ The backend module is wrapped once (``RecordingAcl``); each test gets a fresh lo
 (``acl.*``, ``acl.rt/mdl/util.*``) is also noted in the process's flight recorder when one is
 attached, so a test that kills its process is recorded with the ACL call in flight. The
 wrapper is transparent — attributes it does not wrap pass through — so the same suite runs
-on every backend and a program cannot tell it apart from the module underneath.
+on every backend and a program cannot tell it apart from the module underneath. It is the
+one interposition layer of every backend (``Backend.module``): it also counts the contexts
+and streams made through it, for the leak check of bindings that cannot list theirs. Each
+function's wrapper is made once and kept, not on every attribute access.
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_acl.cleanup import TRACKED, Ledger
-from pytest_acl.constants import error_name
+from pytest_acl.constants import MemAttr, error_name
 
 if TYPE_CHECKING:
     from pytest_acl.isolation.flight import FlightRecorder
 
 TIMED = ("load", "execute", "unload", "bundle_load", "bundle_init", "bundle_unload")
+# The handles the interposition layer counts for the leak check: function → (kind, +1/-1).
+_COUNTED = {"acl.rt.create_context": ("contexts", +1), "acl.rt.destroy_context": ("contexts", -1),
+            "acl.rt.create_stream": ("streams", +1), "acl.rt.destroy_stream": ("streams", -1)}
 
 
 def status_of(shape: tuple[bool, int] | None, result: Any) -> int | None:
@@ -79,42 +85,51 @@ def _declared(wrapper: Callable[..., Any], call: Callable[..., Any]) -> Callable
     return wrapper
 
 
-def _in_flight(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
-    """``call``, noted in the owner's flight recorder while it runs (when one is attached)."""
+def _wrap(owner: RecordingAcl, function: str, call: Callable[..., Any],
+          codes: bool) -> Callable[..., Any]:
+    """The one wrapper of ``call`` (made once per function): it notes the call in the
+    owner's flight recorder while it runs, counts the context or stream it makes or
+    destroys, and — when a log is attached — its aclError and time (``codes``: for
+    ``acl.rt``/``acl.mdl``; ``acl.util``'s plain ints are pointers) and what it holds
+    (the cleanup ledger)."""
+    name = function.rsplit(".", 1)[-1]
+    family = next((f for f in TIMED if name.startswith(f)), None) if codes else None
+    shape = _shapes().get(function) if codes else None
+    tracked = function in TRACKED
+    counted = _COUNTED.get(function)
 
-    def noted(*args: Any) -> Any:
+    def through(*args: Any) -> Any:
         flight = owner.flight
-        if flight is None:
-            return call(*args)
-        flight.call_started(function)
+        if flight is not None:
+            flight.call_started(function)
+        start = time.perf_counter()
         result = call(*args)
-        flight.call_returned()
+        seconds = time.perf_counter() - start
+        if flight is not None:
+            flight.call_returned()
+        if counted is not None:
+            owner.count(counted, args, result)
+        log = owner.log
+        if log is not None:
+            if codes:
+                log.add(function, status_of(shape, result), seconds, family)
+            if tracked:
+                log.ledger.note(function, args, result)
         return result
 
-    return _declared(noted, call)
+    return _declared(through, call)
 
 
-def _ledgered(owner: RecordingAcl, function: str, call: Callable[..., Any]) -> Callable[..., Any]:
-    """``call``, noted in the current log's ledger (a top-level ``acl.*`` function)."""
+class _Wrapping(types.ModuleType):
+    """A module whose functions are served through ``_wrap``, each wrapper made once and
+    kept while the function underneath stays the same object. Attributes it does not wrap
+    (constants, classes, submodules) pass through."""
 
-    def noted(*args: Any) -> Any:
-        result = call(*args)
-        if owner.log is not None:
-            owner.log.ledger.note(function, args, result)
-        return result
-
-    return _declared(noted, call)
-
-
-class _Namespace(types.ModuleType):
-    """A submodule (acl.rt, acl.mdl, …) whose functions report to the current log (codes
-    and timings for ``rt``/``mdl``; only the flight recorder for ``util``, whose plain ints
-    are pointers, not codes)."""
-
-    def __init__(self, target: Any, prefix: str, owner: RecordingAcl, codes: bool = True) -> None:
+    def __init__(self, target: Any, prefix: str, owner: RecordingAcl | None,
+                 codes: bool) -> None:
         super().__init__(getattr(target, "__name__", prefix))
-        self._target, self._prefix, self._owner = target, prefix, owner
-        self._codes = codes
+        self._target, self._prefix, self._codes = target, prefix, codes
+        self._owner: RecordingAcl = owner if owner is not None else cast("RecordingAcl", self)
         self._hidden: set[str] = set()
         self._wrapped: dict[str, tuple[Any, Callable[..., Any]]] = {}
 
@@ -128,61 +143,66 @@ class _Namespace(types.ModuleType):
             raise AttributeError(name)
 
     def __getattr__(self, name: str) -> Any:
-        if name in self.__dict__.get("_hidden", ()):
+        own = self.__dict__
+        if "_wrapped" not in own:
+            raise AttributeError(name)  # before __init__ ran (copy, pickle)
+        if name in own["_hidden"]:
             raise AttributeError(f"{self._prefix} has no attribute {name!r}")
-        value = getattr(self._target, name)
-        if not callable(value) or isinstance(value, types.ModuleType):
+        value = getattr(own["_target"], name)
+        if not callable(value) or isinstance(value, type | types.ModuleType):
             return value
-        cached = self.__dict__.get("_wrapped", {}).get(name)
-        if cached is not None and cached[0] == value:  # the same function: the same wrapper
+        cached = self._wrapped.get(name)
+        if cached is not None and cached[0] is value:
             return cached[1]
-        wrapper = self._wrap(name, value)
+        wrapper = _wrap(self._owner, f"{self._prefix}.{name}", value, self._codes)
         self._wrapped[name] = (value, wrapper)
         return wrapper
 
-    def _wrap(self, name: str, value: Callable[..., Any]) -> Callable[..., Any]:
-        function = f"{self._prefix}.{name}"
-        family = next((f for f in TIMED if name.startswith(f)), None)
-        owner = self._owner
-        call = _in_flight(owner, function, value)
-        if not self._codes:
-            return call
 
-        tracked = function in TRACKED
-        shape = _shapes().get(function)
-
-        def recorded(*args: Any) -> Any:
-            start = time.perf_counter()
-            result = call(*args)
-            log = owner.log
-            if log is not None:
-                log.add(function, status_of(shape, result), time.perf_counter() - start, family)
-                if tracked:
-                    log.ledger.note(function, args, result)
-            return result
-
-        return _declared(recorded, call)
-
-
-class RecordingAcl(types.ModuleType):
-    """The backend module, with ``rt``/``mdl`` calls reported to ``log`` (when set)."""
+class RecordingAcl(_Wrapping):
+    """The backend module behind the one interposition layer: ``acl.*``, ``acl.rt.*``,
+    ``acl.mdl.*``, ``acl.util.*`` calls noted in the flight recorder, ``rt``/``mdl`` codes
+    and timings reported to ``log`` (when set), the cleanup ledger kept, and the contexts
+    and streams made through it counted (``live``) for backends that cannot list theirs."""
 
     def __init__(self, module: Any) -> None:
-        super().__init__(getattr(module, "__name__", "acl"))
+        super().__init__(module, "acl", None, codes=False)
         self._module = module
         self.log: CallLog | None = None
         self.flight: FlightRecorder | None = None
+        self.live: dict[str, set[int]] = {"contexts": set(), "streams": set()}
+        self._count_lock = threading.Lock()
         for name in ("rt", "mdl", "util"):
             if hasattr(module, name):
-                setattr(self, name, _Namespace(getattr(module, name), f"acl.{name}", self,
-                                               codes=name != "util"))
+                setattr(self, name, _Wrapping(getattr(module, name), f"acl.{name}", self,
+                                              codes=name != "util"))
 
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._module, name)
-        if callable(value) and not isinstance(value, types.ModuleType):
-            call = _in_flight(self, f"acl.{name}", value)
-            return _ledgered(self, f"acl.{name}", call) if f"acl.{name}" in TRACKED else call
-        return value
+    @property
+    def wrapped(self) -> Any:
+        """The backend's own module, underneath."""
+        return self._module
+
+    def count(self, counted: tuple[str, int], args: tuple[Any, ...], result: Any) -> None:
+        """Note a context or stream made (``(handle, 0)``) or destroyed (``0``)."""
+        kind, direction = counted
+        with self._count_lock:
+            if direction > 0 and isinstance(result, tuple) and result[-1] == 0:
+                self.live[kind].add(result[0])
+            elif direction < 0 and result == 0 and args:
+                self.live[kind].discard(args[0])
+
+    def live_resources(self) -> dict[str, int]:
+        """The contexts and streams counted here, and the current device's HBM in use
+        (``get_mem_info(ACL_HBM_MEM)``), for the leak check."""
+        with self._count_lock:
+            counts = {kind: len(handles) for kind, handles in self.live.items()}
+        rt = self._module.rt
+        device, ret = rt.get_device()
+        if ret == 0:
+            free, total, ret = rt.get_mem_info(MemAttr.ACL_HBM_MEM)
+            if ret == 0:
+                counts[f"device{device}.bytes_in_use"] = total - free
+        return counts
 
 
 def start_log(module: Any) -> Callable[[], CallLog | None]:

@@ -15,9 +15,12 @@ record's ``error``, or its message). So:
 - an xpass (the expected failure did not happen): its checks held, so its clauses pass —
   the stale expectation is a failure of the run, listed with the failures;
 - known_fail, waived: all its clauses; skip and device_lost: not run; not_supported: not
-  supported.
+  supported;
+- a binding defect (parity runs, results/parity.py): the clauses it failed through its
+  binding are ``binding defect``.
 
-A clause's status is the most severe of its tests' — fail, drift, known_fail, waived, pass —
+A clause's status is the most severe of its tests' — fail, binding defect, drift,
+known_fail, waived, pass —
 and when none of its tests decided it: ``not supported`` if every one was not supported,
 else ``not run``. A clause is never ``pass`` without a test that ran its check.
 """
@@ -33,10 +36,12 @@ from typing import Any
 from pytest_acl.results.records import record_key
 
 FAIL, DRIFT, KNOWN_FAIL, WAIVED, PASS = "fail", "drift", "known_fail", "waived", "pass"
+BINDING_DEFECT = "binding defect"  # fails through one binding, passes through another
 NOT_SUPPORTED, NOT_RUN = "not supported", "not run"
 NOT_REACHED = "not reached"  # a test that stopped at another clause's failure (counts only)
-STATUSES = (FAIL, DRIFT, KNOWN_FAIL, WAIVED, PASS, NOT_SUPPORTED, NOT_RUN)  # most severe first
-DECIDED = (FAIL, DRIFT, KNOWN_FAIL, WAIVED, PASS)
+STATUSES = (FAIL, BINDING_DEFECT, DRIFT, KNOWN_FAIL, WAIVED, PASS, NOT_SUPPORTED,
+            NOT_RUN)  # most severe first
+DECIDED = (FAIL, BINDING_DEFECT, DRIFT, KNOWN_FAIL, WAIVED, PASS)
 DRIFT_HEADING = "behaviour drift:"
 STRICT_XPASS = "[XPASS(strict)]"
 _FAILED_CLAUSE = re.compile(r"AssertionError: ([\w.\-]+): ")
@@ -63,6 +68,9 @@ def failed_clauses(record: dict[str, Any]) -> list[str]:
 
 def checks_of(record: dict[str, Any]) -> dict[str, str]:
     """What one test says of each of its clauses (``not reached``: nothing)."""
+    if record["outcome"] == "binding_defect":  # the clauses it failed, through this binding
+        own = checks_of(record | {"outcome": record.get("binding_outcome", "fail")})
+        return {c: BINDING_DEFECT if s == FAIL else s for c, s in own.items()}
     clauses = list(record.get("clauses") or [])
     outcome = record["outcome"]
     message = str(record.get("message") or "")
@@ -102,8 +110,10 @@ def clause_statuses(records: Iterable[dict[str, Any]],
                     clauses: Iterable[str] = ()) -> dict[str, ClauseStatus]:
     """Every clause of ``clauses`` (a catalog's ids, ``not run`` without a test) and of the
     records, with its status and its tests' statuses."""
+    from pytest_acl.results.parity import with_binding_defects
+
     found = {clause: ClauseStatus() for clause in clauses}
-    for record in records:
+    for record in with_binding_defects(records):
         for clause, status in checks_of(record).items():
             found.setdefault(clause, ClauseStatus()).add(status, record_key(record))
     return found

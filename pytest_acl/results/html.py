@@ -4,7 +4,9 @@ In the order a reader acts on it: a coloured verdict banner (verdict, why, count
 driver, backend, host, local date, level); the failures — each failing test's clauses, the
 aclError codes it saw by name, its message and the first lines of its traceback — and the
 behaviour drift; every clause with its status from its own checks (clause_status.py), text
-and sources (titles linked to their public pages); the conformance matrix; load, execute
+and sources (titles linked to their public pages) — in a parity run also its status
+through each binding, side by side, binding defects first after the failures; the
+conformance matrix; load, execute
 and unload times per variant with a plot (timings.py); every test; the environment
 (environment.py). It fits a 1280 px window (long node ids and messages wrap). Test rows can
 be filtered by outcome and by API family — with the controls, or from the address
@@ -26,14 +28,18 @@ from pytest_acl.clauses import Clause, citations
 from pytest_acl.constants import describe
 from pytest_acl.results import environment, timings
 from pytest_acl.results.clause_status import (
+    BINDING_DEFECT,
     DRIFT,
     FAIL,
     STATUSES,
+    ClauseStatus,
     checks_of,
     clause_statuses,
     drifted_clauses,
 )
 from pytest_acl.results.matrix import COLUMNS, family_of, rows
+from pytest_acl.results.parity import bindings, with_binding_defects
+from pytest_acl.results.parity import describe as parity_of
 from pytest_acl.results.records import FAILING, record_key
 from pytest_acl.results.verdict import RunVerdict
 
@@ -65,7 +71,8 @@ code,.nodeid{font-family:ui-monospace,monospace;font-size:12.5px;overflow-wrap:a
 .failure{border-left:4px solid #cf222e;padding:.3em .8em;margin:.8em 0;background:#fff8f8}
 .drifted{border-left:4px solid #9a6700;padding:.3em .8em;margin:.6em 0;background:#fffbf0}
 .failure p,.drifted p{margin:.2em 0}
-.pass{color:#1a7f37}.fail,.error,.xpass,.crash,.timeout{color:#cf222e;font-weight:600}
+.pass{color:#1a7f37}.fail,.error,.xpass,.crash,.timeout,.binding_defect,.binding-defect{
+color:#cf222e;font-weight:600}
 .drift,.known_fail,.waived{color:#9a6700}.not-run,.not-supported,.skip,.not_supported,
 .device_lost{color:#57606a}
 .hidden{display:none}
@@ -135,7 +142,8 @@ def _error_lines(record: dict[str, Any]) -> str:
 def _failed_clauses(record: dict[str, Any]) -> list[str]:
     """The clauses a failing test failed in its own checks; all of them when it cannot tell."""
     checks = checks_of(record)
-    return [clause for clause, status in checks.items() if status == FAIL] or list(checks)
+    return [clause for clause, status in checks.items() if status in (FAIL, BINDING_DEFECT)] \
+        or list(checks)
 
 
 def _failure_key(record: dict[str, Any]) -> tuple[Any, ...]:
@@ -182,6 +190,8 @@ def _failure(records: list[dict[str, Any]]) -> str:
         if len(lines) > TRACEBACK_LINES else "")
     return (f"<article class='failure' data-outcome='{_e(outcome)}'>{tests}"
             f"<p><span class='{_e(outcome)}'>{_e(outcome)}</span> — clause(s): {clauses}</p>"
+            + (f"<p class='parity'>{_e(parity_of(first))}</p>" if first.get("parity") else "")
+            +
             f"<p class='codes'>aclError codes seen: {_e('; '.join(codes) or 'none')}</p>"
             f"<pre class='message'>{_e(error)}</pre>{where}"
             f"<p>Traceback, first lines:</p><pre class='traceback'>{_e(traceback)}</pre>"
@@ -214,27 +224,40 @@ def _drift(records: list[dict[str, Any]]) -> str:
 
 
 def _clauses(records: list[dict[str, Any]], clauses: dict[str, Clause]) -> str:
+    """Every clause's status; in a parity run also its status through each binding, side by
+    side (from that binding's tests alone)."""
     statuses = clause_statuses(records, clauses)
     order = sorted(statuses, key=lambda c: STATUSES.index(statuses[c].status))
     summary = Counter(s.status for s in statuses.values())
+    each = {b: clause_statuses([r for r in records if r.get("binding") == b], clauses)
+            for b in bindings(records)}
     body = []
     for clause_id in order:
         status, clause = statuses[clause_id], clauses.get(clause_id)
         tests = _e(", ".join(f"{n} {s}" for s, n in sorted(status.tests.items())) or "none")
-        if status.status in (FAIL, DRIFT):
+        if status.status in (FAIL, BINDING_DEFECT, DRIFT):
             tests += f"; first: <span class='nodeid'>{_e(status.first[status.status])}</span>"
+        sides = "".join(
+            f"<td class='binding {_css(own.status)}' data-binding='{_e(b)}'>{_e(own.status)}"
+            "</td>" for b, own in ((b, found.get(clause_id, ClauseStatus()))
+                                   for b, found in each.items()))
         body.append(
             f"<tr data-clause='{_e(clause_id)}'><td><code>{_e(clause_id)}</code></td>"
-            f"<td class='status {_css(status.status)}'>{_e(status.status)}</td>"
+            f"<td class='status {_css(status.status)}'>{_e(status.status)}</td>{sides}"
             f"<td>{_e(clause.level if clause else '?')}</td><td>{tests}</td>"
             f"<td>{_e(clause.text if clause else 'not in the clause catalog')}</td>"
             f"<td>{_sources(clause) if clause else ''}</td></tr>")
+    side_cols = "<col style='width:7%'>" * len(each)
+    side_heads = "".join(f"<th>through {_e(b)}</th>" for b in each)
+    parity = (" A binding defect passes through one binding and fails through another."
+              if each else "")
     return (f"<section id='clause-statuses'><h2>Clauses</h2><p>"
             f"{_e(', '.join(f'{summary[s]} {s}' for s in STATUSES if summary[s]))} — each "
             "from its own checks: a test's outcome counts for the clauses that decided it."
-            "</p><table id='clauses'><colgroup><col style='width:22%'><col style='width:8%'>"
+            f"{parity}</p><table id='clauses'><colgroup><col style='width:22%'>"
+            f"<col style='width:8%'>{side_cols}"
             "<col style='width:7%'><col style='width:10%'><col><col style='width:22%'>"
-            "</colgroup><tr><th>clause</th><th>status</th><th>level</th>"
+            f"</colgroup><tr><th>clause</th><th>status</th>{side_heads}<th>level</th>"
             f"<th>its tests</th><th>text</th><th>source</th></tr>{''.join(body)}</table>"
             "</section>")
 
@@ -326,6 +349,7 @@ def _environment(header: dict[str, Any]) -> str:
 
 def render(header: dict[str, Any], records: list[dict[str, Any]],
            clauses: dict[str, Clause], verdict: RunVerdict) -> str:
+    records = with_binding_defects(records)
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pytest-acl {_e(verdict.verdict)} {_e(header.get('run_id', ''))}</title>

@@ -46,5 +46,10 @@ def add_collection_properties(item: pytest.Item) -> None:
 
 
 def add_run_properties(item: pytest.Item, device: int, worker: str | None) -> None:
+    from pytest_acl.parity import binding_of
+
     item.user_properties.append(("acl.device", device))
     item.user_properties.append(("acl.worker", worker or "main"))
+    binding = binding_of(item)
+    if binding is not None:  # a parity run: the binding the test ran through
+        item.user_properties.append(("acl.binding", binding))

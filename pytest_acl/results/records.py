@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 OUTCOMES = ("pass", "fail", "skip", "not_supported", "known_fail", "waived", "xpass",
-            "drift", "error", "crash", "timeout", "device_lost")
-FAILING = {"fail", "error", "crash", "timeout", "xpass"}
+            "drift", "error", "crash", "timeout", "device_lost", "binding_defect")
+# binding_defect: in a parity run, a test that failed through one binding and passed through
+# another (results/parity.py decides it from the pair; the record itself says fail).
+FAILING = {"fail", "error", "crash", "timeout", "xpass", "binding_defect"}
 NOT_RUN = {"device_lost"}  # not a verdict on the test: a resumed run runs it again
 # Properties the supervisor attaches to the report it makes for a test whose process died.
 CRASH_PROPERTY, LOST_PROPERTY, INTERRUPTED_PROPERTY = "acl.crash", "acl.device_lost", \
@@ -115,7 +117,8 @@ def record(phases: dict[str, pytest.TestReport]) -> dict[str, Any]:
         "device": props.get("device"),
         "worker": props.get("worker", "main"),
         "duration": round(sum(r.duration for r in phases.values()), 6),
-    } | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {}) \
+    } | ({"binding": props["binding"]} if isinstance(props.get("binding"), str) else {}) \
+        | ({"crash": props["crash"]} if isinstance(props.get("crash"), dict) else {}) \
         | ({"observed": props["observed"]} if isinstance(props.get("observed"), dict) else {}) \
         | ({"error": error} if outcome in ("fail", "error") and (error := error_of(phases))
            else {})

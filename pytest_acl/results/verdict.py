@@ -6,7 +6,7 @@ verify) — computed in one place so they can never disagree.
   nothing about conformance; ``--acl-resume`` completes it.
 - ``NO TESTS`` — the run selected no test.
 - ``FAIL`` — every collected test has a final record and one of them is fail, error,
-  crash, timeout or xpass.
+  crash, timeout or xpass, or — in a parity run — a binding defect (results/parity.py).
 - ``PASS`` — every collected test has a final record and none of them fails.
 """
 
@@ -39,7 +39,10 @@ def run_verdict(collected: Iterable[str] | None, records: dict[str, dict[str, An
     """``collected``: the keys the run had to record (None: unknown, e.g. killed before
     collection ended); ``records``: final records by key; ``ended``: the last session
     wrote its summary; ``interrupted``: why the last session stopped early, if it did."""
-    counts = dict(sorted(Counter(r["outcome"] for r in records.values()).items()))
+    from pytest_acl.results.parity import BINDING_DEFECT, with_binding_defects
+
+    counts = dict(sorted(Counter(r["outcome"] for r in with_binding_defects(records.values())
+                                 ).items()))
     failing = sum(counts.get(o, 0) for o in FAILING)
     lost = sum(counts.get(o, 0) for o in NOT_RUN)
     missing = sorted(set(collected or ()) - records.keys())
@@ -62,6 +65,9 @@ def run_verdict(collected: Iterable[str] | None, records: dict[str, dict[str, An
     if not records and not collected:
         return RunVerdict(NO_TESTS, ["the run selected no test"], counts)
     if failing:
-        return RunVerdict(FAIL, [f"{failing} of {len(records)} tests failing"], counts)
+        defects = counts.get(BINDING_DEFECT, 0)
+        return RunVerdict(FAIL, [f"{failing} of {len(records)} tests failing"]
+                          + ([f"{defects} binding defect(s): a test that passes through one "
+                              "binding fails through another"] if defects else []), counts)
     drift = counts.get("drift", 0)
     return RunVerdict(PASS, [f"{drift} with behaviour drift"] if drift else [], counts)

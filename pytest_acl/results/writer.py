@@ -117,11 +117,13 @@ class ResultWriter:
         return {
             "run_id": self.directory.name, "started": started,
             "utc_offset": time.localtime(started).tm_gmtoff,  # report.html's local dates
-            "backend": backend.name, "backend_version": backend.version,
+            "backend": state.backend_label, "backend_version": "; ".join(
+                f"{b.name}: {b.version}" for b in state.backends()) if state.parity
+            else backend.version,
             "soc": backend.static_soc, "devices": list(state.settings["devices"].value),
-            "hbm_bytes": backend.extra.get("hbm_bytes"),
+            "hbm_bytes": backend.hbm_bytes,
             "cann_version": state.cann_version()[0],
-            "driver_version": backend.extra.get("driver_version"), "npu_smi": _npu_smi(),
+            "driver_version": backend.driver_version, "npu_smi": _npu_smi(),
             "suite_version": __version__, "suite_hash": suite_hash(),
             "suite_prefix": state.suite_prefix,
             "git_commit": _git_commit(self.config.rootpath),
@@ -141,7 +143,7 @@ class ResultWriter:
         usage error before anything is created."""
         from pytest_acl.state import get_state
 
-        get_state(self.config).backend()
+        get_state(self.config).backends()
         if self.resume is not None:
             self.directory = self.resume.directory
             self.path = self.directory / RESULTS_FILE

@@ -46,15 +46,26 @@ def test_parse_devices_refuses(text, message):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("sim", "sim"), ("pyacl", "pyacl"), ("capi", "capi"), (" SIM ", "sim"), ("PyACL", "pyacl"),
+    ("sim", ("sim",)), ("pyacl", ("pyacl",)), ("capi", ("capi",)), (" SIM ", ("sim",)),
+    ("PyACL", ("pyacl",)),
+    # a parity run: several bindings, in the order given
+    ("sim,capi", ("sim", "capi")), ("capi, SIM", ("capi", "sim")),
+    ("sim,pyacl,capi", ("sim", "pyacl", "capi")),
 ])
 def test_parse_backend_accepts(text, expected):
     assert parse_backend(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "cuda", "sim,pyacl", "simulator"])
-def test_parse_backend_refuses(text):
-    with pytest.raises(ValueError, match="valid choices are sim, pyacl, capi"):
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "valid choices are sim, pyacl, capi, or several separated by commas"),
+    ("cuda", "'cuda' is not an installed backend; valid choices are sim, pyacl, capi"),
+    ("simulator", "'simulator' is not an installed backend; valid choices are sim, pyacl, capi"),
+    ("sim,npu", "'npu' is not an installed backend; valid choices are sim, pyacl, capi"),
+    ("sim,,capi", "an empty name in the list; give backends separated by commas"),
+    ("sim,capi,SIM", "backend sim is listed twice; each binding runs once"),
+])
+def test_parse_backend_refuses(text, message):
+    with pytest.raises(ValueError, match=message):
         parse_backend(text)
 
 
@@ -194,8 +205,10 @@ def test_native_toml_non_string_is_a_usage_error(pytester):
 # -- bad values -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("flag", "value", "reason"), [
-    ("--acl-backend", "cuda", "valid choices are sim, pyacl, capi"),
-    ("--acl-backend", "", "valid choices are sim, pyacl, capi"),
+    ("--acl-backend", "cuda", "'cuda' is not an installed backend; valid choices are sim, "
+     "pyacl, capi"),
+    ("--acl-backend", "", "valid choices are sim, pyacl, capi, or several separated by commas "
+     "(sim,capi) for a parity run"),
     ("--acl-devices", "a", "use device ids separated by commas, such as 0,1 or 0-3"),
     ("--acl-devices", "", "use device ids separated by commas, such as 0,1 or 0-3"),
     ("--acl-devices", "2-1", "the range 2-1 is empty; write the lower id first"),
@@ -219,7 +232,7 @@ def test_bad_env_value(pytester, monkeypatch):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([
         "ERROR: --acl-backend: invalid value 'npu' (from env PYTEST_ACL_BACKEND): "
-        "valid choices are sim, pyacl, capi"])
+        "'npu' is not an installed backend; valid choices are sim, pyacl, capi"])
 
 
 def test_bad_ini_value(pytester):
@@ -345,7 +358,7 @@ def test_help_documents_options_env_and_ini(pytester):
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines([
         "AscendCL conformance (pytest-acl):",
-        "*--acl-backend={sim,pyacl,capi}*",
+        "*--acl-backend={sim,pyacl,capi}[[],...[]]*",
         "*--acl-devices=IDS*",
     ])
     text = " ".join(result.stdout.str().split())
@@ -371,7 +384,7 @@ def test_help_works_while_an_env_value_is_bad(pytester, monkeypatch):
     monkeypatch.setenv("PYTEST_ACL_BACKEND", "npu")
     result = pytester.runpytest("--help")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*--acl-backend={sim,pyacl,capi}*"])
+    result.stdout.fnmatch_lines(["*--acl-backend={sim,pyacl,capi}[[],...[]]*"])
 
 
 def test_every_option_is_documented_in_the_readme_table():
