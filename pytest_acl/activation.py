@@ -77,6 +77,10 @@ def activate(config: pytest.Config) -> tuple[PluginState, list[Any]]:
     from pytest_acl.suite import node_prefix
 
     settings = options.resolve(config)
+    if "capi" in settings["backend"].value:  # its load() takes no arguments: the library
+        from pytest_acl.backends.capi import configure
+
+        configure(settings["capi-lib"].value, settings["capi-lib"].source)
     workerinput = getattr(config, "workerinput", None)
     worker_id = workerinput["workerid"] if workerinput else None
     device = worker_device(settings["devices"].value, worker_id,

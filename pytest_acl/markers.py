@@ -23,7 +23,8 @@ MARKERS = {
                       "or live streams differ after it from before it.",
 }
 _CLAUSE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
-_API_NAME = re.compile(r"^(acl\.)?[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+# pyACL names are snake_case; acl.capi holds the C functions under their C names.
+_API_NAME = re.compile(r"^(acl\.)?[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*(\.acl[A-Za-z0-9_]+)?$")
 
 
 def register(config: pytest.Config) -> None:
@@ -54,7 +55,8 @@ def clause_ids(item: pytest.Item) -> list[str]:
 
 def required_apis(item: pytest.Item) -> list[str]:
     return _strings(item, "acl_requires", _API_NAME,
-                    "API name (e.g. 'mdl.bundle_load_model_with_mem' or 'acl.rt.malloc')")
+                    "API name (e.g. 'mdl.bundle_load_model_with_mem', 'acl.rt.malloc' or "
+                    "'capi.aclmdlQuerySize')")
 
 
 def soc_patterns(item: pytest.Item) -> list[str]:

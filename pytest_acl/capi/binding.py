@@ -324,17 +324,17 @@ def open_library(path: Path, api: Any = None) -> types.ModuleType:
         if fn.declaration.pyacl:
             by_pyacl[fn.declaration.pyacl] = fn
     for qualname, shape in shapes().items():
-        fn = by_pyacl.get(qualname)
+        bound = by_pyacl.get(qualname)
         home, _, name = qualname.rpartition(".")
-        if fn is None or home not in modules:
+        if bound is None or home not in modules:
             continue
         handler = HANDLERS.get(qualname)
-        differs = api.functions[fn.name].differs
+        differs = api.functions[bound.name].differs
         if handler is None and differs is not None:
             capi.unbound[qualname] = f"pyACL's form differs ({differs.why}); not bound yet"
             continue
         try:
-            function = (handler or forward)(fn, shape, convert)
+            function = (handler or forward)(bound, shape, convert)
         except ValueError as exc:
             capi.unbound[qualname] = str(exc)
             continue

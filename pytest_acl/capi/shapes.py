@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_acl.capi.binding import CFunction, Converter, Shape, forward
-from pytest_acl.constants import MdlConfigAttr
+from pytest_acl.constants import AclError, MdlConfigAttr
 from pytest_acl.sim.pyargs import parse_args, raised_by_pyacl
 
 Handler = Callable[[CFunction, Shape, Converter], Callable[..., Any]]
@@ -114,6 +114,66 @@ def set_config_opt(fn: CFunction, shape: Shape, convert: Converter) -> Callable[
     return _named(call, shape)
 
 
+def set_exec_config_opt(fn: CFunction, shape: Shape, convert: Converter) -> Callable[..., Any]:
+    """Every value as a uint32 passed by address with size 4 (mdl_wrap.cpp
+    ``WrapAclMdlSetExecConfigOpt``; the simulator's acl_mdl.py)."""
+    ffi = convert.ffi
+
+    def call(*args: Any) -> int:
+        handle, attr, value = parse_args(shape.qualname, shape.format, args, {})
+        box = ffi.new("uint32_t *", value)
+        return int(fn.function(ffi.cast("void *", handle), attr, box, 4))
+
+    return _named(call, shape)
+
+
+# -- the dims-gear functions: a dict in, a list of dicts out ------------------------------------
+def set_input_dynamic_dims(fn: CFunction, shape: Shape,
+                           convert: Converter) -> Callable[..., Any]:
+    """``dims`` a dict {name, dimCount, dims} checked as pyACL's wrapper does (the simulator's
+    own check, sim/dynamic.py), copied into an ``aclmdlIODims``."""
+    from pytest_acl.sim.dynamic import _dims_argument
+    from pytest_acl.sim.pyargs import AclFail
+
+    ffi = convert.ffi
+
+    def call(*args: Any) -> int:
+        model_id, dataset, index, dims = parse_args(shape.qualname, shape.format, args, {})
+        try:
+            count, values = _dims_argument(dims)
+        except AclFail as fail:
+            return fail.code
+        struct = ffi.new("aclmdlIODims *")
+        name = (dims.get("name") or "").encode("utf-8")[:len(struct.name) - 1]
+        struct.name[0:len(name)] = [bytes([b]) for b in name]
+        struct.dimCount = count
+        struct.dims[0:count] = values
+        return int(fn.function(model_id, ffi.cast("void *", dataset), index, struct))
+
+    return _named(call, shape)
+
+
+def get_input_dynamic_dims(fn: CFunction, shape: Shape,
+                           convert: Converter) -> Callable[..., Any]:
+    """``(list of gear_count dicts, ret)``; past pyACL's own limit of gears ``(None, 100000)``
+    before any C call, and a failed call's list unset items (as sim/dynamic.py gives)."""
+    from pytest_acl.sim.dynamic import GEAR_COUNT_LIMIT, _unset_items
+
+    ffi = convert.ffi
+
+    def call(*args: Any) -> tuple[Any, int]:
+        desc, index, gear_count = parse_args(shape.qualname, shape.format, args, {})
+        if gear_count > GEAR_COUNT_LIMIT:
+            return None, AclError.ACL_ERROR_INVALID_PARAM.value
+        array = ffi.new("aclmdlIODims[]", max(gear_count, 1))
+        ret = int(fn.function(ffi.cast("void *", desc), index, array, gear_count))
+        if ret != 0:
+            return _unset_items(gear_count), ret
+        return [_dims(array + gear) for gear in range(gear_count)], ret
+
+    return _named(call, shape)
+
+
 # -- acl.create_tensor_desc(data_type, dims: list, format) -------------------------------------
 _INT64 = range(-(2**63), 2**63)
 
@@ -205,6 +265,9 @@ HANDLERS: dict[str, Handler] = {
     "acl.mdl.add_dataset_buffer": echo_first,
     "acl.mdl.set_dataset_tensor_desc": echo_first,
     "acl.mdl.set_config_opt": set_config_opt,
+    "acl.mdl.set_exec_config_opt": set_exec_config_opt,
+    "acl.mdl.set_input_dynamic_dims": set_input_dynamic_dims,
+    "acl.mdl.get_input_dynamic_dims": get_input_dynamic_dims,
     "acl.create_tensor_desc": create_tensor_desc,
     "acl.rt.launch_callback": launch_callback,
 }

@@ -1,5 +1,5 @@
 """The backends: pyacl against stand-in ``acl`` modules put on PYTHONPATH (subprocess runs),
-pyacl without ``acl``, capi (not available yet), and the sim backend's PYTEST_ACL_SIM_*
+pyacl without ``acl``, and the sim backend's PYTEST_ACL_SIM_*
 configuration (read when the process-wide simulator is created, hence subprocesses too)."""
 
 from __future__ import annotations
@@ -244,23 +244,6 @@ def test_pyacl_refuses_an_acl_module_that_is_not_pyacl(pytester, monkeypatch):
         f"ERROR: --acl-backend pyacl (from command line): the module 'acl' found at "
         f"{standin / 'acl.py'} is not pyACL (it has no acl.rt): install the CANN toolkit *"])
     assert "INTERNALERROR" not in result.stdout.str()
-
-
-@pytest.mark.parametrize("where", ["command line", "ini"])
-def test_capi_is_not_available_yet(pytester, where):
-    pytester.makepyfile("def test_never_runs(acl):\n    pass\n")
-    if where == "ini":
-        pytester.makefile(".ini", pytest="[pytest]\nacl_backend = capi\n")
-        result = pytester.runpytest(*INNER)
-        source = "ini acl_backend in pytest.ini"
-    else:
-        result = pytester.runpytest(*INNER, "--acl-backend", "capi")
-        source = "command line"
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([
-        f"ERROR: --acl-backend capi (from {source}): the capi backend (ctypes on "
-        "libascendcl.so) is not available yet in this version of pytest-acl; use "
-        "--acl-backend pyacl on an NPU host, or sim anywhere"])
 
 
 def test_load_backend_refuses_unknown_names():
