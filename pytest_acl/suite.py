@@ -110,16 +110,19 @@ def canonical(nodeid: str, prefix: str | None) -> str:
     return CANONICAL_PREFIX + nodeid[len(prefix):]
 
 
-def collect(level: str, directory: Path | None = None, timeout: float = 600) -> list[str]:
+def collect(level: str, directory: Path | None = None, timeout: float = 600,
+            backends: str | None = None) -> list[str]:
     """The canonical ids of the tests a run of the suite at ``level`` has, as pytest
-    collects them (in a clean subprocess: no PYTEST_ACL_* or PYTEST_ADDOPTS of the caller)."""
+    collects them (in a clean subprocess: no PYTEST_ACL_* or PYTEST_ADDOPTS of the caller);
+    ``backends``: a parity run's bindings (``sim,capi``), whose ids carry the binding."""
     directory = directory or suite_dir()
     if directory is None:
         raise SuiteUnavailable("this pytest-acl installation has no conformance suite")
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("PYTEST_ACL_", "PYTEST_ADDOPTS", "PYTEST_XDIST"))}
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-               "--rootdir", str(directory.parent), "--acl-level", level, str(directory)]
+               "--rootdir", str(directory.parent), "--acl-level", level, str(directory),
+               *(["--acl-backend", backends] if backends else [])]
     try:
         result = subprocess.run(command, cwd=directory.parent, env=env, capture_output=True,
                                 text=True, timeout=timeout)

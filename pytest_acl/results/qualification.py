@@ -225,6 +225,15 @@ def _records_by_test(run: RunFile) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
+def _collector(header: dict[str, Any]) -> Callable[[str], list[str]]:
+    """The installed suite's ids at a level — of a parity run (``backend`` ``sim,capi``)
+    with each test once per binding, as that run collected them."""
+    from pytest_acl import suite
+
+    backends = str(header.get("backend") or "")
+    return lambda level: suite.collect(level, backends=backends if "," in backends else None)
+
+
 def verify(run: Path, key: Path | None = None,
            required: Callable[[str], list[str]] | None = None) -> Verdict:
     """The verdict on the bundle in ``run``. ``required(level)`` lists the canonical ids a
@@ -258,7 +267,7 @@ def verify(run: Path, key: Path | None = None,
         return Verdict("INVALID", problems, notes=notes)
     level = "full"
     try:
-        required_ids = set((required or suite.collect)(level))
+        required_ids = set((required or _collector(contents.header))(level))
     except suite.SuiteUnavailable as exc:
         return Verdict("INVALID", [str(exc)], notes=notes)
     grouped = _records_by_test(contents)
