@@ -3,6 +3,8 @@
 ``pytest-acl run-sim -- CMD ...`` runs an unmodified pyACL program with the simulator as its
 ``acl`` module: a directory whose ``acl.py`` stands in for CANN's is put first on
 ``PYTHONPATH``, so ``import acl`` in the program (and in anything it starts) gets the simulator.
+A C or C++ program gets the simulator's ``libascendcl.so`` first on ``LD_LIBRARY_PATH`` (built
+by ``pytest-acl sim-lib``, into the user's cache unless ``--sim-lib DIR`` names one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,19 @@ from pytest_acl import __version__
 SHIM_DIR = Path(__file__).parent / "sim" / "shim"
 
 
+def _sim_library(directory: str | None) -> Path | None:
+    """The lib/ directory of a built simulator library (``directory``, else the user's
+    cache), built there if missing or stale; None after saying why it cannot be built."""
+    from pytest_acl.capi.simlib.build import BuildError, build, default_cache_dir
+
+    try:
+        built = build(Path(directory) if directory else default_cache_dir())
+    except BuildError as exc:
+        print(f"pytest-acl run-sim: {exc}", file=sys.stderr)
+        return None
+    return built.library.parent
+
+
 def _run_sim(args: argparse.Namespace) -> int:
     command = list(args.command)
     if command and command[0] == "--":
@@ -27,12 +42,19 @@ def _run_sim(args: argparse.Namespace) -> int:
         print("pytest-acl run-sim: no command given; use e.g. "
               "'pytest-acl run-sim -- python app.py'", file=sys.stderr)
         return 2
+    python = command[0].endswith(".py") or command[0] in ("python", "python3")
     if command[0].endswith(".py"):
         command.insert(0, sys.executable)
     elif command[0] in ("python", "python3"):  # the Python that has the simulator (and
         command[0] = sys.executable  # numpy), even when its environment is not activated
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH")]))
+    if args.sim_lib or not python:  # a C program: the simulator as its libascendcl.so
+        library = _sim_library(args.sim_lib)
+        if library is None:
+            return 2
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(
+            filter(None, [str(library), env.get("LD_LIBRARY_PATH")]))
     for flag, variable in (("devices", "PYTEST_ACL_SIM_DEVICES"), ("soc", "PYTEST_ACL_SIM_SOC"),
                            ("hbm", "PYTEST_ACL_SIM_HBM"), ("cann", "PYTEST_ACL_SIM_CANN")):
         if getattr(args, flag) is not None:
@@ -44,6 +66,28 @@ def _run_sim(args: argparse.Namespace) -> int:
         return 127
     except KeyboardInterrupt:
         return 130
+
+
+def _sim_lib(args: argparse.Namespace) -> int:
+    from pytest_acl.capi.simlib.build import BuildError, build
+    from pytest_acl.options import not_a_directory
+
+    problem = not_a_directory(Path(args.out))
+    if problem:
+        print(f"pytest-acl sim-lib: --out {args.out}: {problem}; give a directory for the "
+              "library and headers (it is made if missing)", file=sys.stderr)
+        return 2
+    try:
+        built = build(Path(args.out), verbose=args.verbose)
+    except BuildError as exc:
+        print(f"pytest-acl sim-lib: {exc}", file=sys.stderr)
+        return 2
+    state = "built" if built.compiled else "up to date, reused"
+    print(f"library: {built.library} ({state})")
+    print(f"headers: {built.include / 'acl'} (#include \"acl/acl.h\")")
+    print(f"compile: {built.compile_line()}")
+    print(f"run:     pytest-acl run-sim --sim-lib {args.out} -- ./app")
+    return 0
 
 
 def _cann_release(text: str) -> str:
@@ -338,8 +382,27 @@ def build_parser() -> argparse.ArgumentParser:
     run_sim.add_argument("--cann", type=_cann_release, metavar="RELEASE",
                          help="the CANN release whose behaviour the simulator follows: "
                               "8.5, 9.0 or 9.1 (default: the newest)")
+    run_sim.add_argument("--sim-lib", metavar="DIR",
+                         help="the simulator's C library from 'pytest-acl sim-lib --out DIR' "
+                              "(built there if missing or stale), first on LD_LIBRARY_PATH; "
+                              "a command that is not Python gets one built in the user's "
+                              "cache by default")
     run_sim.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     run_sim.set_defaults(handler=_run_sim)
+
+    sim_lib = commands.add_parser(
+        "sim-lib", help="build the simulator as libascendcl.so, with AscendCL headers",
+        description="Build DIR/lib/libascendcl.so, whose acl* functions run the simulator, "
+                    "and copy pytest-acl's AscendCL headers to DIR/include/acl, so C and C++ "
+                    "programs written against AscendCL compile unmodified and run on the "
+                    "simulator (configured by PYTEST_ACL_SIM_* as usual). An up-to-date "
+                    "library is reused. Needs a C compiler and Python's headers (Debian: "
+                    "build-essential, python3-dev); exit status 2 without them.")
+    sim_lib.add_argument("--out", required=True, metavar="DIR",
+                         help="where lib/ and include/ go (made if missing)")
+    sim_lib.add_argument("--verbose", action="store_true",
+                         help="show the compiler's commands and output")
+    sim_lib.set_defaults(handler=_sim_lib)
 
     models = commands.add_parser("models", help="build and inspect the fixture models")
     model_commands = models.add_subparsers(dest="models_command", required=True,

@@ -206,6 +206,7 @@ class Api:
     callbacks: set[str] = field(default_factory=set)   # function-pointer typedefs
     scalars: set[str] = field(default_factory=set)     # other typedefs of scalars (aclError)
     macros: list[str] = field(default_factory=list)    # integer macro names, in order
+    statics: list[str] = field(default_factory=list)   # static const names, in order
     _pyacl: dict[str, Function] = field(default_factory=dict, repr=False)
 
     def by_pyacl(self, name: str) -> Function | None:
@@ -219,8 +220,7 @@ class Api:
         their values inside declarations)."""
         lines = [f"#define {name} {self.constants[name]}" for name in self.macros]
         lines += [_expand(text, self.constants) for text in self.types]
-        lines += [f"static const int {name} = {value};"
-                  for name, value in self.constants.items() if name not in self.macros]
+        lines += [f"static const int {name} = {self.constants[name]};" for name in self.statics]
         return "\n".join(lines) + "\n"
 
     def cdef_functions(self) -> str:
@@ -398,6 +398,7 @@ def _read(header: str, include_dir: Path, api: Api, seen: set[str]) -> None:
             _typedef(statement, header, api)
         elif constant := _STATIC_CONST.fullmatch(statement):
             api.constants[constant[1]] = _int(constant[2])
+            api.statics.append(constant[1])
         elif statement.startswith("ACL_FUNC_VISIBILITY"):
             function = _function(statement, header, api)
             if function.name in api.functions:

@@ -1,0 +1,212 @@
+"""Build the simulator as ``libascendcl.so``, with our headers beside it.
+
+cffi's embedding mode makes the library: every function the headers declare
+(prototypes.py) is exported; the first call starts Python in a C program that has none (as
+the Python that built the library: its program name is baked in, so its environment's
+site-packages and this package are found), or uses the interpreter of a process that already
+runs Python; then exports.py's implementations answer, on
+``pytest_acl.sim.default_simulator()`` — configured by ``PYTEST_ACL_SIM_*`` as usual.
+
+``build(out)`` writes ``out/lib/libascendcl.so`` and ``out/include/acl/*.h``. The compile
+runs in a child process (setuptools, the compiler's output) in a temporary directory under
+``out``; the results are moved into place with ``os.replace``, so a reader never sees half a
+library; a stamp holding the build key (pytest-acl version, header contents, this builder,
+the Python) lets a second build reuse an up-to-date library. Without a C compiler or
+Python's headers the build stops with a :class:`BuildError` saying what to install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_acl import __version__
+from pytest_acl.capi import prototypes
+
+LIBRARY = "libascendcl.so"
+MODULE = "_pytest_acl_simlib"
+STAMP = ".pytest-acl-simlib"
+INSTALL_HINT = ("install a C compiler and Python's headers (Debian/Ubuntu: "
+                "apt-get install build-essential python3-dev)")
+
+
+class BuildError(Exception):
+    """Why the library could not be built, in one or a few lines for a person."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """Where a build put things, and whether it compiled or reused them."""
+
+    out: Path
+    compiled: bool
+
+    @property
+    def library(self) -> Path:
+        return self.out / "lib" / LIBRARY
+
+    @property
+    def include(self) -> Path:
+        return self.out / "include"
+
+    def compile_line(self, source: str = "app.c") -> str:
+        lib, inc = shlex.quote(str(self.out / "lib")), shlex.quote(str(self.include))
+        return f"cc {source} -I {inc} -L {lib} -lascendcl -Wl,-rpath,{lib}"
+
+
+def search_paths() -> list[str]:
+    """Directories the embedded Python needs on sys.path (baked in at build time): this
+    package's parent and the site-packages holding numpy, onnx and cffi."""
+    import cffi
+    import numpy
+    import onnx
+
+    import pytest_acl
+
+    paths = [Path(pytest_acl.__file__).resolve().parent.parent]
+    paths += [Path(module.__file__).resolve().parent.parent  # type: ignore[arg-type]
+              for module in (numpy, onnx, cffi)]
+    return list(dict.fromkeys(str(path) for path in paths))
+
+
+def build_key() -> str:
+    """What the library depends on: a change to any of these makes a new build."""
+    digest = hashlib.sha256()
+    for part in (__version__, sys.version, sys.prefix, *search_paths()):
+        digest.update(part.encode() + b"\0")
+    for path in [*prototypes.header_files(), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    """Where ``run-sim`` keeps a library it builds itself: the user's cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-acl" / "simlib" / build_key()
+
+
+def missing_prerequisites() -> str | None:
+    """What the build lacks (a compiler, Python.h, libpython), or None."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()
+    if not compiler or shutil.which(compiler[0]) is None:
+        return f"no C compiler ({compiler[0] if compiler else 'cc'} is not on PATH)"
+    include = sysconfig.get_paths()["include"]
+    if not (Path(include) / "Python.h").is_file():
+        return f"no Python headers ({include}/Python.h is missing)"
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED") and not _libpython():
+        return "this Python has no shared libpython to embed"
+    return None
+
+
+def _libpython() -> Path | None:
+    libdir, name = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("LDLIBRARY")
+    if libdir and name and (Path(libdir) / name).exists():
+        return Path(libdir) / name
+    return None
+
+
+def up_to_date(out: Path) -> bool:
+    stamp = out / "lib" / STAMP
+    headers = [out / "include" / "acl" / path.name for path in prototypes.header_files()]
+    return ((out / "lib" / LIBRARY).is_file() and stamp.is_file()
+            and stamp.read_text().strip() == build_key()
+            and all(path.is_file() for path in headers))
+
+
+def build(out: Path, verbose: bool = False) -> Built:
+    """Build (or reuse) ``out/lib/libascendcl.so`` and copy the headers to
+    ``out/include/acl``."""
+    out = Path(out).resolve()
+    if up_to_date(out):
+        return Built(out, compiled=False)
+    problem = missing_prerequisites()
+    if problem:
+        raise BuildError(f"cannot build {LIBRARY}: {problem}; {INSTALL_HINT}")
+    try:
+        (out / "lib").mkdir(parents=True, exist_ok=True)
+        (out / "include" / "acl").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=out) as scratch:
+        _compile_in_child(Path(scratch), verbose)
+        for header in prototypes.header_files():
+            staged = Path(scratch) / header.name
+            shutil.copyfile(header, staged)
+            os.replace(staged, out / "include" / "acl" / header.name)
+        os.replace(Path(scratch) / LIBRARY, out / "lib" / LIBRARY)
+        stamp = Path(scratch) / STAMP
+        stamp.write_text(build_key() + "\n")
+        os.replace(stamp, out / "lib" / STAMP)
+    return Built(out, compiled=True)
+
+
+def _compile_in_child(scratch: Path, verbose: bool) -> None:
+    command = [sys.executable, "-c",
+               "import sys; from pytest_acl.capi.simlib.build import compile_library; "
+               "compile_library(sys.argv[1], sys.argv[2] == '1')", str(scratch),
+               "1" if verbose else "0"]
+    result = subprocess.run(command, capture_output=not verbose, text=True, cwd=scratch)
+    if result.returncode != 0 or not (scratch / LIBRARY).is_file():
+        tail = "\n".join(((result.stderr or "") + (result.stdout or "")).splitlines()[-15:])
+        raise BuildError(f"compiling {LIBRARY} failed (exit {result.returncode}); "
+                         f"{INSTALL_HINT} if it is missing, or run with --verbose"
+                         + (f":\n{tail}" if tail else ""))
+
+
+def _wide(text: str) -> str:
+    """``text`` as a C wide-string literal."""
+    escaped = "".join(c if c.isascii() and c.isprintable() and c not in '\\"'
+                      else f"\\U{ord(c):08x}" for c in text)
+    return f'L"{escaped}"'
+
+
+# Before the first call starts Python in a program that has none, name the program as the
+# Python that built the library, so the embedded interpreter finds that environment
+# (pyvenv.cfg, site-packages) — unless PYTHONHOME says otherwise.
+_PREAMBLE = """
+#include <stdlib.h>
+#include "acl/acl.h"
+
+__attribute__((constructor)) static void pytest_acl_simlib_program(void)
+{
+    if (!Py_IsInitialized() && getenv("PYTHONHOME") == NULL)
+        Py_SetProgramName(%(program)s);
+}
+"""
+
+_INIT = """
+import sys
+for _path in %(paths)r:
+    if _path not in sys.path:
+        sys.path.append(_path)
+from %(module)s import ffi
+from pytest_acl.capi.simlib.exports import install
+install(ffi)
+"""
+
+
+def compile_library(scratch: str, verbose: bool = False) -> None:
+    """Run cffi's embedding build into ``scratch`` (in the child process)."""
+    import cffi
+
+    api = prototypes.load()
+    builder = cffi.FFI()
+    builder.cdef(api.cdef_types())
+    builder.embedding_api(api.cdef_functions())
+    libdir = sysconfig.get_config_var("LIBDIR")
+    builder.set_source(
+        MODULE, _PREAMBLE % {"program": _wide(sys.executable)},
+        include_dirs=[str(prototypes.INCLUDE_DIR)],
+        library_dirs=[libdir] if libdir else [],
+        extra_compile_args=["-Wno-deprecated-declarations"],
+        extra_link_args=[f"-Wl,-rpath,{libdir}"] if libdir else [])
+    builder.embedding_init_code(_INIT % {"paths": search_paths(), "module": MODULE})
+    builder.compile(tmpdir=scratch, target=LIBRARY, verbose=verbose)
