@@ -31,6 +31,15 @@ def configure(path: Path | None, source: str) -> None:
     _configured = (path, source)
 
 
+def child_environment() -> dict[str, str]:
+    """This process's environment, naming the configured library for a child process that
+    loads the backend without the session's options (the health probe)."""
+    env = dict(os.environ)
+    if _configured[0] is not None:
+        env["PYTEST_ACL_CAPI_LIB"] = str(_configured[0])
+    return env
+
+
 def _setting() -> tuple[Path | None, str]:
     """The configured library, else ``PYTEST_ACL_CAPI_LIB`` (a process the plugin did not
     configure: the health probe), checked as the option is."""

@@ -45,7 +45,8 @@ def _run_probe(backend_name: str, device: int, model_dir: Path | None, build_dir
         if ret != 0:
             raise RuntimeError(f"{call} returned {describe(ret)}")
 
-    acl = load_backend(backend_name).module
+    backend = load_backend(backend_name)
+    acl = backend.module
     ret = acl.init()
     if ret not in (0, 100002):
         ok(ret, "acl.init()")
@@ -53,7 +54,8 @@ def _run_probe(backend_name: str, device: int, model_dir: Path | None, build_dir
     pointer, ret = acl.rt.malloc(1 << 20, 0)
     ok(ret, "acl.rt.malloc(1 MiB)")
     ok(acl.rt.free(pointer), "acl.rt.free")
-    entry = smallest_static_model(session_catalog(model_dir, backend_name, "probe", build_dir))
+    entry = smallest_static_model(session_catalog(model_dir, backend_name, "probe", build_dir,
+                                                 simulated=backend.simulated))
     model_id, ret = acl.mdl.load_from_file(str(entry.path))
     ok(ret, f"acl.mdl.load_from_file({entry.path.name})")
     try:
@@ -72,8 +74,14 @@ def probe(backend_name: str, device: int, model_dir: Path | None, build_dir: Pat
                "--device", str(device), "--build-dir", str(build_dir)]
     if model_dir is not None:
         command += ["--model-dir", str(model_dir)]
+    env = None
+    if backend_name == "capi":  # the library this session's --acl-capi-lib named
+        from pytest_acl.backends.capi import child_environment
+
+        env = child_environment()
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=seconds)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=seconds,
+                                env=env)
     except subprocess.TimeoutExpired:
         return ProbeResult(device, False, f"the probe hung for {seconds:g} s")
     except OSError as exc:
