@@ -36,7 +36,7 @@ def compile_program(simlib: Built, source: Path, out: Path, cxx: bool = False) -
     result = subprocess.run(
         [compiler, "-Wall", "-Wextra", "-Werror", str(source), "-o", str(out),
          "-I", str(simlib.include), "-L", str(simlib.library.parent), "-lascendcl",
-         f"-Wl,-rpath,{simlib.library.parent}", "-lm"],
+         f"-Wl,-rpath,{simlib.library.parent}", "-lm", "-pthread"],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return out

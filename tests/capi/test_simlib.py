@@ -249,3 +249,15 @@ def test_run_sim_builds_a_c_programs_library_in_the_users_cache(simlib, tmp_path
     python = _run_sim("--", "python", "-c", "import os; print(os.environ['LD_LIBRARY_PATH'])",
                       XDG_CACHE_HOME=str(tmp_path / "cache"))
     assert python.stdout.strip() == "/elsewhere"  # a Python program needs no library
+
+
+def test_c_callbacks_run_on_the_thread_that_processes_reports(simlib, compile_c, tmp_path):
+    """aclrtLaunchCallback with a C function: run, with its userData, by the thread
+    aclrtSubscribeReport named, inside its aclrtProcessReport; a NULL fn is 100000."""
+    program = compile_c(simlib, PROGRAMS / "callbacks.c", tmp_path / "callbacks")
+    result = run_program(program)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "init 0", "set device 0", "create stream 0", "subscribe 0", "launch 0", "launch 0",
+        "launch NULL 100000", "synchronize 0", "calls 2, on the reporting thread 2",
+        "unsubscribe 0", "destroy stream 0", "reset 0", "finalize 0"]
