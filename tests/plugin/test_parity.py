@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
@@ -15,42 +16,7 @@ import pytest_acl.backends as backends
 
 INNER = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--strict-markers")
 
-BROKEN_BACKEND = '''
-"""The simulator behind a binding with one defect: get_device_count says 100000."""
-import types
-
-from pytest_acl.backends import Backend
-from pytest_acl.backends.sim import load as load_sim
-
-
-class _Rt(types.ModuleType):
-    def __init__(self, rt):
-        super().__init__("acl.rt")
-        self._rt = rt
-
-    def __getattr__(self, name):
-        return getattr(self._rt, name)
-
-    def get_device_count(self):
-        return 0, 100000
-
-
-class _Acl(types.ModuleType):
-    def __init__(self, acl):
-        super().__init__("acl")
-        self._acl = acl
-        self.rt = _Rt(acl.rt)
-
-    def __getattr__(self, name):
-        return getattr(self._acl, name)
-
-
-def load():
-    sim = load_sim()
-    return Backend(name="brokensim", open_module=lambda: _Acl(sim.open_module()),
-                   version="the simulator with a broken get_device_count",
-                   static_soc=sim.static_soc, cann_version=sim.cann_version, simulated=True)
-'''
+BACKENDS = Path(__file__).resolve().parents[1] / "backends"  # brokensim_backend.py
 
 TESTS = '''
 import pytest
@@ -75,8 +41,7 @@ def test_plain():
 @pytest.fixture
 def brokensim(pytester, monkeypatch):
     """``brokensim`` installed next to ours, as a vendor's package would add it."""
-    (pytester.path / "brokensim_backend.py").write_text(BROKEN_BACKEND)
-    monkeypatch.syspath_prepend(str(pytester.path))
+    monkeypatch.syspath_prepend(str(BACKENDS))
     real = backends.installed()
     extra = EntryPoint("brokensim", "brokensim_backend:load", backends.GROUP)
     monkeypatch.setattr(backends, "installed", lambda: real | {"brokensim": extra})

@@ -6,59 +6,27 @@ holds through both bindings."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from pytest_acl.results.clause_status import BINDING_DEFECT, clause_statuses
 
 pytestmark = [pytest.mark.whole_suite, pytest.mark.timeout(900)]
 
-BACKEND = '''
-import types
-
-from pytest_acl.backends import Backend
-from pytest_acl.backends.sim import load as load_sim
-
-
-class _Rt(types.ModuleType):
-    def __init__(self, rt):
-        super().__init__("acl.rt")
-        self._rt = rt
-
-    def __getattr__(self, name):
-        return getattr(self._rt, name)
-
-    def get_device_count(self):
-        return 0, 100000
-
-
-class _Acl(types.ModuleType):
-    def __init__(self, acl):
-        super().__init__("acl")
-        self._acl = acl
-        self.rt = _Rt(acl.rt)
-
-    def __getattr__(self, name):
-        return getattr(self._acl, name)
-
-
-def load():
-    sim = load_sim()
-    return Backend(name="brokensim", open_module=lambda: _Acl(sim.open_module()),
-                   version="the simulator with a broken get_device_count",
-                   static_soc=sim.static_soc, cann_version=sim.cann_version, simulated=True)
-'''
+BACKENDS = Path(__file__).resolve().parents[1] / "backends"  # brokensim_backend.py
 
 
 def test_a_broken_binding_is_a_binding_defect_of_exactly_its_clause(run_suite, tmp_path):
     site = tmp_path / "site"
     info = site / "brokensim-0.1.dist-info"
     info.mkdir(parents=True)
-    (site / "brokensim_backend.py").write_text(BACKEND)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: brokensim\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(
         "[pytest_acl.backends]\nbrokensim = brokensim_backend:load\n")
     run = run_suite(tmp_path / "reports", "--acl-backend", "sim,brokensim",
-                    PYTHONPATH=str(site))
+                    PYTHONPATH=os.pathsep.join([str(site), str(BACKENDS)]))
     assert run.result.returncode == 1, run.output[-3000:]
     records = run.records
     defects = [n for n, r in records.items() if r["outcome"] not in ("pass", "not_supported")]
