@@ -151,3 +151,27 @@ def test_an_unknown_parameter_type_is_named(tmp_path):
         "typedef int aclError;\nACL_FUNC_VISIBILITY aclError aclInit(mystery_t m);\n")
     with pytest.raises(HeaderError, match="'mystery_t' is not a known type"):
         read_headers(tmp_path)
+
+
+# Every AscendCL name the official C++ sample's model code uses (Ascend/samples
+# cplusplus/level2_simple_inference/1_classification/resnet50_imagenet_classification/src:
+# model_process.cpp, sample_process.cpp, utils.cpp; reference/acl-api.md §0 SAMPLES, §5.14).
+_SAMPLE_TEXT = """
+aclCreateDataBuffer aclDataBuffer aclDestroyDataBuffer aclError aclFinalize
+aclGetDataBufferAddr aclGetDataBufferSizeV2 aclInit aclmdlAddDatasetBuffer aclmdlCreateDataset
+aclmdlCreateDesc aclmdlDataset aclmdlDesc aclmdlDestroyDataset aclmdlDestroyDesc aclmdlExecute
+aclmdlGetDatasetBuffer aclmdlGetDatasetNumBuffers aclmdlGetDesc aclmdlGetInputSizeByIndex
+aclmdlGetNumOutputs aclmdlGetOutputSizeByIndex aclmdlLoadFromFileWithMem aclmdlQuerySize
+aclmdlUnload aclrtContext aclrtCreateContext aclrtCreateStream aclrtDestroyContext
+aclrtDestroyStream aclrtFree aclrtFreeHost aclrtGetRunMode aclrtMalloc aclrtMallocHost
+aclrtMemcpy aclrtResetDevice aclrtRunMode aclrtSetDevice aclrtStream
+ACL_SUCCESS ACL_MEM_MALLOC_HUGE_FIRST ACL_MEM_MALLOC_NORMAL_ONLY ACL_MEMCPY_HOST_TO_DEVICE
+ACL_MEMCPY_DEVICE_TO_HOST ACL_MEMCPY_DEVICE_TO_DEVICE ACL_HOST ACL_DEVICE
+"""
+SAMPLE_NAMES = frozenset(_SAMPLE_TEXT.split())
+
+
+def test_every_name_the_official_sample_uses_is_declared():
+    declared = (set(API.functions) | set(API.constants) | set(API.enums) | API.opaque
+                | API.pointers | API.scalars | API.structs)
+    assert sorted(SAMPLE_NAMES - declared) == []
