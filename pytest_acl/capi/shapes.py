@@ -175,25 +175,20 @@ def get_input_dynamic_dims(fn: CFunction, shape: Shape,
 
 
 # -- acl.create_tensor_desc(data_type, dims: list, format) -------------------------------------
-_INT64 = range(-(2**63), 2**63)
-
-
 def create_tensor_desc(fn: CFunction, shape: Shape, convert: Converter) -> Callable[..., Any]:
-    """``dims`` must be a list of int64 (py_init_acl.cpp ``WrapAclCreateTensorDesc``; the
-    simulator's acl_tensor.py raises the same errors)."""
+    """``dims`` must be a list of int64 (py_init_acl.cpp ``WrapAclCreateTensorDesc``), checked
+    by the simulator's own check (sim/acl_tensor.py)."""
+    from pytest_acl.sim.acl_tensor import _int64_dims
+
     ffi = convert.ffi
 
     def call(*args: Any) -> int:
         data_type, dims, fmt = parse_args(shape.qualname, "iOi", args, {})
         if not isinstance(dims, list):
             raise raised_by_pyacl(TypeError("argument 2 is not list"))
-        for dim in dims:
-            if not isinstance(dim, int):
-                raise raised_by_pyacl(TypeError("invalid data type"))
-            if dim not in _INT64:
-                raise raised_by_pyacl(ValueError("PyLong_AsLongLong failed"))
-        array = ffi.new("int64_t[]", [int(d) for d in dims]) if dims else ffi.NULL
-        result = fn.function(data_type, len(dims), array, fmt)
+        values = _int64_dims(dims)
+        array = ffi.new("int64_t[]", values) if values else ffi.NULL
+        result = fn.function(data_type, len(values), array, fmt)
         return int(ffi.cast("uintptr_t", result))
 
     return _named(call, shape)

@@ -138,6 +138,8 @@ def test_device_memory_through_the_binding(both):
     ("mdl.query_size", (3,)), ("mdl.query_size", ()), ("rt.malloc", ("1", 0)),
     ("mdl.load_from_file_with_mem", ("x", 0, 0, 0)), ("rt.set_device", (2**31,)),
     ("mdl.set_config_opt", (0, 2, 5)), ("create_tensor_desc", (0, (1, 2), 0)),
+    ("create_tensor_desc", (0, [1, "2"], 0)),
+    ("mdl.set_input_dynamic_dims", (0, 0, 0, {"dimCount": 1, "dims": ["1"]})),
     ("mdl.get_input_dims", (0, "0")), ("rt.launch_callback", (None, None, 0, 0)),
 ])
 def test_wrong_arguments_raise_what_the_sim_backend_raises(both, function, args):
