@@ -18,8 +18,6 @@ value returned before the function's result), which pyACL cannot express.
 
 from __future__ import annotations
 
-import ctypes
-import threading
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -245,11 +243,6 @@ class Library:
                 continue
             ctype = self.ffi.typeof(function)
             self.functions[declaration.name] = CFunction(declaration, function, ctype)
-        self.lock = threading.Lock()
-
-    def exports(self, symbol: str) -> bool:
-        """Whether the library has ``symbol``, declared or not (a marker, a newer function)."""
-        return hasattr(ctypes.CDLL(str(self.path)), symbol)
 
 
 def declarations(api: Any) -> list[Declaration]:

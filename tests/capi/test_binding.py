@@ -214,3 +214,35 @@ def test_the_health_probe_opens_the_sessions_library(simlib, built_catalog, tmp_
     monkeypatch.setattr(capi, "_configured", (simlib.library, "command line"))
     result = probe("capi", 0, built_catalog[0], tmp_path)
     assert result.healthy, result.detail
+
+
+OLD_LIBRARY = r"""
+#include <stddef.h>
+#include <stdint.h>
+int aclrtGetVersion(int32_t *major, int32_t *minor, int32_t *patch)
+{ *major = 1; *minor = 12; *patch = 0; return 0; }
+int aclmdlQuerySize(const char *path, size_t *work, size_t *weight)
+{ if (!path || !work || !weight) return 100000; *work = 64; *weight = 32; return 0; }
+"""
+
+
+def test_functions_a_library_lacks_are_not_exposed(simlib, tmp_path):
+    """An older libascendcl.so (without the CANN 9 bundle family, say): what it does not
+    export is absent, so the suite's acl_requires skips those tests as not exposed. (simlib:
+    a C compiler is there, or the test skips or fails as the library's build does.)"""
+    import subprocess
+
+    from pytest_acl.markers import missing_apis
+
+    source = tmp_path / "old.c"
+    source.write_text(OLD_LIBRARY)
+    library = tmp_path / "libascendcl.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    acl = open_library(library)
+    assert acl.get_version() == (1, 12, 0, 0)
+    assert acl.mdl.query_size("x") == (64, 32, 0)
+    assert acl.capi.aclmdlQuerySize("x", None, OUT) == (0, INVALID)
+    assert "aclmdlBundleInitFromFile" in acl.capi.library.missing
+    assert missing_apis(acl, ["mdl.query_size", "mdl.bundle_init_from_file",
+                              "capi.aclmdlBundleInitFromFile"]) == [
+        "acl.mdl.bundle_init_from_file", "acl.capi.aclmdlBundleInitFromFile"]
