@@ -26,7 +26,10 @@ def axes_of(item: pytest.Item) -> dict[str, Any]:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return {}
-    axes = {name: _axis_value(value) for name, value in sorted(callspec.params.items())}
+    from pytest_acl.parity import BINDING_FIXTURE
+
+    axes = {name: _axis_value(value) for name, value in sorted(callspec.params.items())
+            if name != BINDING_FIXTURE}  # the binding is the record's own field
     ownership = callspec.params.get("ownership")
     if ownership is not None and hasattr(ownership, "work"):
         axes["work"], axes["weight"] = ownership.work, ownership.weight

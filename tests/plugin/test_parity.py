@@ -73,7 +73,8 @@ def test_each_test_runs_through_each_binding_and_a_defect_is_reported(pytester, 
     ])
     records = {r["nodeid"]: r for r in lines if r["type"] == "test"}
     assert records["test_parity_run.py::test_plain"].get("binding") is None
-    assert records["test_parity_run.py::test_malloc[64-brokensim]"]["binding"] == "brokensim"
+    malloc = records["test_parity_run.py::test_malloc[64-brokensim]"]
+    assert (malloc["binding"], malloc["axes"]) == ("brokensim", {"size": 64})
     broken = records["test_parity_run.py::test_device_count[brokensim]"]
     assert (broken["binding"], broken["outcome"]) == ("brokensim", "fail")  # as it ran
     summary = lines[-1]
