@@ -24,9 +24,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
-def run_program(program: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_program(program: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run a compiled program with no Python environment active (as a C user would)."""
-    environment = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    environment = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **env}
     return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=120,
                           env=environment)
 
@@ -143,6 +143,64 @@ def test_c_only_calls_get_the_documented_answers(simlib, compile_c, built_catalo
         == ["aclmdlUnload(id) = 0", "aclmdlUnload(id) = 145003"]
 
 
+
+
+# What a program sees from a library that cannot start the simulator: every aclError function
+# ACL_ERROR_INTERNAL_ERROR (500000, acl-api.md §3), out-parameters untouched, NULL pointers,
+# the reason as the recent error message (not cffi's "Returning 0", which reads as success).
+NOT_READY = ["aclInit(NULL) = 500000", "aclrtSetDevice(0) = 500000",
+             "aclmdlLoadFromFile(path, &modelId) = 500000, modelId 7",
+             "aclrtMalloc(&devPtr, 64, ACL_MEM_MALLOC_HUGE_FIRST) = 500000, devPtr unchanged",
+             "aclmdlCreateDesc() NULL"]
+
+
+def _not_ready_line(why: str, out: Path) -> str:
+    return (f"libascendcl.so (pytest-acl simulator): cannot start the simulator: {why}; every "
+            "aclError function returns ACL_ERROR_INTERNAL_ERROR (500000); rebuild the library: "
+            f"pytest-acl sim-lib --out {out}")
+
+
+def test_a_library_whose_init_fails_refuses_every_call(simlib, compile_c, built_catalog,
+                                                       tmp_path):
+    """The embedded init fails (an environment whose numpy cannot be imported, put first by
+    PYTHONPATH): no call succeeds by accident, and stderr says why once."""
+    directory, manifest = built_catalog
+    model = str(directory / manifest["models"]["mlp"]["file"])
+    program = compile_c(simlib, PROGRAMS / "not_ready.c", tmp_path / "not_ready")
+    healthy = run_program(program, model)
+    assert healthy.returncode == 0 and healthy.stderr == ""
+    assert healthy.stdout.splitlines()[:3] == ["aclInit(NULL) = 0", "aclrtSetDevice(0) = 0",
+                                               "aclmdlLoadFromFile(path, &modelId) = 0, "
+                                               "modelId 1"]
+    (tmp_path / "broken" / "numpy").mkdir(parents=True)
+    (tmp_path / "broken" / "numpy" / "__init__.py").write_text(
+        'raise ImportError("numpy is broken here")\n')
+    result = run_program(program, model, PYTHONPATH=str(tmp_path / "broken"))
+    assert result.returncode == 0, result.stderr
+    why = "ImportError: numpy is broken here"
+    assert result.stdout.splitlines() == [*NOT_READY, f"aclGetRecentErrMsg() = {why}",
+                                          "aclFinalize() = 500000"]
+    assert result.stderr.splitlines() == [_not_ready_line(why, simlib.out)]
+
+
+def test_a_library_whose_python_is_gone_does_not_start_it(simlib, compile_c, tmp_path):
+    """A copy of the library naming a Python that no longer exists (the building environment
+    removed): Python is not started (a missing home can abort the process), every call is
+    refused as above."""
+    copy = tmp_path / "copy"
+    shutil.copytree(simlib.out, copy)
+    library = copy / "lib" / builder.LIBRARY
+    python = sys.executable.encode()
+    gone = python[:-1] + (b"X" if python[-1:] != b"X" else b"Y")
+    data = library.read_bytes()
+    assert data.count(python + b"\0") == 1  # the narrow C literal the library checks
+    library.write_bytes(data.replace(python + b"\0", gone + b"\0"))
+    program = compile_c(simlib, PROGRAMS / "not_ready.c", tmp_path / "not_ready")
+    result = run_program(program, LD_LIBRARY_PATH=str(copy / "lib"))
+    why = f"the Python that built it ({gone.decode()}) is gone"
+    assert result.stdout.splitlines() == [*NOT_READY, f"aclGetRecentErrMsg() = {why}",
+                                          "aclFinalize() = 500000"]
+    assert result.stderr.splitlines() == [_not_ready_line(why, copy)]
 
 
 def test_a_cpp_program_in_the_samples_style_compiles_and_runs(simlib, compile_c, built_catalog,

@@ -5,7 +5,9 @@ cffi's embedding mode makes the library: every function the headers declare
 the Python that built the library: its program name is baked in, so its environment's
 site-packages and this package are found), or uses the interpreter of a process that already
 runs Python; then exports.py's implementations answer, on
-``pytest_acl.sim.default_simulator()`` — configured by ``PYTEST_ACL_SIM_*`` as usual.
+``pytest_acl.sim.default_simulator()`` — configured by ``PYTEST_ACL_SIM_*`` as usual. Each
+export is a C wrapper that refuses the call when Python or the exports could not be set up
+(see ``_PREAMBLE``), so a broken library never answers ACL_SUCCESS by accident.
 
 ``build(out)`` writes ``out/lib/libascendcl.so`` and ``out/include/acl/*.h``. The compile
 runs in a child process (setuptools, the compiler's output) in a temporary directory under
@@ -168,29 +170,142 @@ def _wide(text: str) -> str:
     return f'L"{escaped}"'
 
 
+# The exported functions are C wrappers (generated from prototypes.py's declarations): each
+# first asks whether the simulator is ready — the first call starts Python (cffi's
+# cffi_start_python) and runs the init code, which says whether install() succeeded — then
+# calls the Python implementation, an ``extern "Python"`` function under an internal name.
+# When Python cannot start or the exports could not be installed, every aclError function
+# returns ACL_ERROR_INTERNAL_ERROR (500000; reference/acl-api.md §3, "500000 INTERNAL_ERROR"),
+# a pointer NULL (aclGetRecentErrMsg: the reason), any other value 0, with out-parameters
+# untouched, and one line on stderr says why and how to rebuild — never cffi's "Returning 0",
+# which a C program reads as ACL_SUCCESS.
+IMPLEMENTATION = "pytest_acl_simlib_impl_"  # + the C name: the Python implementation
+READY = "pytest_acl_simlib_start"           # extern "Python": 1 when install() succeeded
+
 # Before the first call starts Python in a program that has none, name the program as the
 # Python that built the library, so the embedded interpreter finds that environment
-# (pyvenv.cfg, site-packages) — unless PYTHONHOME says otherwise.
+# (pyvenv.cfg, site-packages) — unless PYTHONHOME says otherwise. If that Python is gone, the
+# library does not start Python at all (a missing home can abort the process).
 _PREAMBLE = """
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "acl/acl.h"
+
+#define PYTEST_ACL_SIMLIB_PYTHON %(program)s
 
 __attribute__((constructor)) static void pytest_acl_simlib_program(void)
 {
     if (!Py_IsInitialized() && getenv("PYTHONHOME") == NULL)
-        Py_SetProgramName(%(program)s);
+        Py_SetProgramName(%(wide_program)s);
+}
+
+static int %(ready)s(char *why, size_t size);
+
+static int pytest_acl_simlib_state;  /* 0: not started, 1: ready, -1: failed */
+static char pytest_acl_simlib_why[768];
+static pthread_once_t pytest_acl_simlib_once = PTHREAD_ONCE_INIT;
+
+static void pytest_acl_simlib_begin(void)
+{
+    char *why = pytest_acl_simlib_why, out[512] = "DIR", *cut;
+    size_t size = sizeof pytest_acl_simlib_why;
+    int ready = 0;
+    Dl_info self;
+
+    if (!Py_IsInitialized() && getenv("PYTHONHOME") == NULL
+            && access(PYTEST_ACL_SIMLIB_PYTHON, X_OK) != 0)
+        snprintf(why, size, "the Python that built it (%%s) is gone",
+                 PYTEST_ACL_SIMLIB_PYTHON);
+    else {
+        snprintf(why, size, "the embedded Python did not start or its init code failed "
+                 "(cffi's message above)");
+        if (cffi_start_python() == 0)
+            ready = %(ready)s(why, size) == 1;
+    }
+    if (!ready) {
+        if (dladdr((void *)&pytest_acl_simlib_begin, &self) && self.dli_fname
+                && strlen(self.dli_fname) < sizeof out) {
+            strcpy(out, self.dli_fname);  /* DIR/lib/libascendcl.so -> DIR */
+            for (int up = 0; up < 2 && (cut = strrchr(out, '/')) != NULL; up++)
+                *cut = '\\0';
+        }
+        fprintf(stderr, "libascendcl.so (pytest-acl simulator): cannot start the simulator: "
+                "%%s; every aclError function returns ACL_ERROR_INTERNAL_ERROR (500000); "
+                "rebuild the library: pytest-acl sim-lib --out %%s\\n", why, out);
+        fflush(stderr);
+    }
+    __atomic_store_n(&pytest_acl_simlib_state, ready ? 1 : -1, __ATOMIC_RELEASE);
+}
+
+static int pytest_acl_simlib_ready(void)
+{
+    if (__atomic_load_n(&pytest_acl_simlib_state, __ATOMIC_ACQUIRE) == 0)
+        pthread_once(&pytest_acl_simlib_once, pytest_acl_simlib_begin);
+    return __atomic_load_n(&pytest_acl_simlib_state, __ATOMIC_ACQUIRE) == 1;
 }
 """
 
+# Runs once, when the first call starts Python (or in the process's own interpreter). It never
+# raises: a failure is kept as one line, which the READY function hands to the library.
 _INIT = """
 import sys
-for _path in %(paths)r:
-    if _path not in sys.path:
-        sys.path.append(_path)
 from %(module)s import ffi
-from pytest_acl.capi.simlib.exports import install
-install(ffi)
+
+_failure = None
+try:
+    for _path in %(paths)r:
+        if _path not in sys.path:
+            sys.path.append(_path)
+    from pytest_acl.capi.simlib.exports import install
+    install(ffi)
+except BaseException as _exc:
+    _failure = " ".join(("%%s: %%s" %% (type(_exc).__name__, _exc)).split())[:500]
+
+
+@ffi.def_extern(name=%(ready)r)
+def _ready(why, size):
+    if _failure is None:
+        return 1
+    text = _failure.encode("utf-8", "replace")[:size - 1]
+    ffi.memmove(why, text + bytes(1), len(text) + 1)
+    return 0
 """
+
+
+def _narrow(text: str) -> str:
+    """``text`` as a C string literal (UTF-8, non-ASCII bytes in octal)."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and chr(b) not in '\\"?' else f"\\{b:03o}"
+                         for b in text.encode("utf-8", "surrogateescape")) + '"'
+
+
+def _signature(function: prototypes.Function, name: str) -> str:
+    """``function``'s C prototype under ``name``, without the semicolon."""
+    return function.declaration()[:-1].replace(f"{function.name}(", f"{name}(", 1)
+
+
+def wrappers(api: prototypes.Api) -> str:
+    """The exported C functions: each checks readiness, then calls its implementation."""
+    chunks = []
+    for function in api.functions.values():
+        implementation = IMPLEMENTATION + function.name
+        arguments = ", ".join(p.name for p in function.params)
+        call = f"{implementation}({arguments})"
+        if function.returns == "void":
+            refused, body = "return;", f"{call};"
+        else:
+            refused = ("return ACL_ERROR_INTERNAL_ERROR;" if function.returns_error else
+                       "return pytest_acl_simlib_why;" if function.name == "aclGetRecentErrMsg"
+                       else "return NULL;" if function.returns.endswith("*") else "return 0;")
+            body = f"return {call};"
+        chunks.append(f"static {_signature(function, implementation)};\n"
+                      f"{_signature(function, function.name)}\n{{\n"
+                      f"    if (!pytest_acl_simlib_ready())\n        {refused}\n"
+                      f"    {body}\n}}\n")
+    return "\n".join(chunks)
 
 
 def compile_library(scratch: str, verbose: bool = False) -> None:
@@ -200,13 +315,19 @@ def compile_library(scratch: str, verbose: bool = False) -> None:
     api = prototypes.load()
     builder = cffi.FFI()
     builder.cdef(api.cdef_types())
-    builder.embedding_api(api.cdef_functions())
+    builder.cdef(f'extern "Python" int {READY}(char *, size_t);\n' + "".join(
+        f'extern "Python" {_signature(function, IMPLEMENTATION + function.name)};\n'
+        for function in api.functions.values()))
+    builder.embedding_api("")  # nothing exported by cffi: the wrappers are the exports
     libdir = sysconfig.get_config_var("LIBDIR")
+    preamble = _PREAMBLE % {"program": _narrow(sys.executable),
+                            "wide_program": _wide(sys.executable), "ready": READY}
     builder.set_source(
-        MODULE, _PREAMBLE % {"program": _wide(sys.executable)},
+        MODULE, preamble + wrappers(api),
         include_dirs=[str(prototypes.INCLUDE_DIR)],
         library_dirs=[libdir] if libdir else [],
         extra_compile_args=["-Wno-deprecated-declarations"],
         extra_link_args=[f"-Wl,-rpath,{libdir}"] if libdir else [])
-    builder.embedding_init_code(_INIT % {"paths": search_paths(), "module": MODULE})
+    builder.embedding_init_code(_INIT % {"paths": search_paths(), "module": MODULE,
+                                         "ready": READY})
     builder.compile(tmpdir=scratch, target=LIBRARY, verbose=verbose)

@@ -1,5 +1,6 @@
-"""The simulator's C library: every function our headers declare, as a cffi ``def_extern``
-that runs the simulator.
+"""The simulator's C library: the implementation of every function our headers declare, as a
+cffi ``def_extern`` that runs the simulator (the exported C function checks that Python
+started and this install succeeded, then calls it; build.py).
 
 Each export turns its C arguments into the simulator's pyACL-shaped call on
 ``pytest_acl.sim.default_simulator().acl`` — so a process that already runs Python and loads
@@ -310,13 +311,16 @@ _BY_HAND: dict[str, Callable[..., Any]] = {
 
 
 def install(ffi: Any, acl: Any = None) -> Exports:
-    """Register an export for every declared function on ``ffi`` (the library's embedded
-    cffi module), running ``acl`` — by default the process-wide simulator's."""
+    """Register the implementation of every declared function on ``ffi`` (the library's
+    embedded cffi module; the exported C wrapper of ``aclX`` calls ``IMPLEMENTATION + "aclX"``,
+    build.py), running ``acl`` — by default the process-wide simulator's."""
+    from pytest_acl.capi.simlib.build import IMPLEMENTATION
+
     if acl is None:
         from pytest_acl.sim import default_simulator
 
         acl = default_simulator().acl
     exports = Exports(ffi, acl)
     for function in prototypes.load().functions.values():
-        ffi.def_extern(name=function.name)(exports.make(function))
+        ffi.def_extern(name=IMPLEMENTATION + function.name)(exports.make(function))
     return exports
