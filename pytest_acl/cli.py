@@ -4,7 +4,8 @@
 ``acl`` module: a directory whose ``acl.py`` stands in for CANN's is put first on
 ``PYTHONPATH``, so ``import acl`` in the program (and in anything it starts) gets the simulator.
 A C or C++ program gets the simulator's ``libascendcl.so`` first on ``LD_LIBRARY_PATH`` (built
-by ``pytest-acl sim-lib``, into the user's cache unless ``--sim-lib DIR`` names one).
+by ``pytest-acl sim-lib``, into ``./.acl-cache/simlib/<key>`` unless ``--sim-lib DIR``
+names one).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ SHIM_DIR = Path(__file__).parent / "sim" / "shim"
 
 
 def _sim_library(directory: str | None) -> Path | None:
-    """The lib/ directory of a built simulator library (``directory``, else the user's
-    cache), built there if missing or stale; None after saying why it cannot be built."""
-    from pytest_acl.capi.simlib.build import BuildError, build, default_cache_dir
+    """The lib/ directory of a built simulator library (``directory``, else
+    ``./.acl-cache/simlib/<key>``), built there if missing or stale; None after saying why it
+    cannot be built."""
+    from pytest_acl.capi.simlib.build import BuildError, build, default_build_dir
 
     try:
-        built = build(Path(directory) if directory else default_cache_dir())
+        built = build(Path(directory) if directory else default_build_dir())
     except BuildError as exc:
         print(f"pytest-acl run-sim: {exc}", file=sys.stderr)
         return None
@@ -385,8 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_sim.add_argument("--sim-lib", metavar="DIR",
                          help="the simulator's C library from 'pytest-acl sim-lib --out DIR' "
                               "(built there if missing or stale), first on LD_LIBRARY_PATH; "
-                              "a command that is not Python gets one built in the user's "
-                              "cache by default")
+                              "a command that is not Python gets one built in "
+                              "./.acl-cache/simlib/<key> by default")
     run_sim.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     run_sim.set_defaults(handler=_run_sim)
 

@@ -276,10 +276,11 @@ def test_sim_lib_refuses_an_out_that_is_a_file(tmp_path, capsys):
     assert "is a file, not a directory" in capsys.readouterr().err
 
 
-def _run_sim(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _run_sim(*args: str, cwd: Path | None = None,
+             **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "LD_LIBRARY_PATH": "/elsewhere", **env}
     return subprocess.run([str(SCRIPT), "run-sim", *args], capture_output=True, text=True,
-                          timeout=120, env=environment)
+                          timeout=120, env=environment, cwd=cwd)
 
 
 def test_run_sim_puts_the_chosen_library_first(simlib, model_from_mem, built_catalog, tmp_path):
@@ -295,17 +296,21 @@ def test_run_sim_puts_the_chosen_library_first(simlib, model_from_mem, built_cat
     assert result.stdout.splitlines()[-1].endswith("verified")
 
 
-def test_run_sim_builds_a_c_programs_library_in_the_users_cache(simlib, tmp_path):
+def test_run_sim_builds_a_c_programs_library_in_the_working_tree(simlib, tmp_path):
     """Without --sim-lib a command that is not Python gets the library from
-    $XDG_CACHE_HOME/pytest-acl/simlib/<key> (reused here: a copy of the session's build)."""
-    cache = tmp_path / "cache" / "pytest-acl" / "simlib" / builder.build_key()
-    shutil.copytree(simlib.out, cache)
-    result = _run_sim("--", "sh", "-c", "echo $LD_LIBRARY_PATH",
-                      XDG_CACHE_HOME=str(tmp_path / "cache"))
+    ./.acl-cache/simlib/<key> in the current directory (reused here: a copy of the session's
+    build), and nothing is written to the user's cache (DESIGN.md: only the working tree)."""
+    tree, home = tmp_path / "tree", tmp_path / "home"
+    built = tree / ".acl-cache" / "simlib" / builder.build_key()
+    shutil.copytree(simlib.out, built)
+    home.mkdir()
+    result = _run_sim("--", "sh", "-c", "echo $LD_LIBRARY_PATH", cwd=tree, HOME=str(home),
+                      XDG_CACHE_HOME=str(home / ".cache"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{cache / 'lib'}:/elsewhere"
+    assert result.stdout.strip() == f"{built / 'lib'}:/elsewhere"
+    assert list(home.iterdir()) == []
     python = _run_sim("--", "python", "-c", "import os; print(os.environ['LD_LIBRARY_PATH'])",
-                      XDG_CACHE_HOME=str(tmp_path / "cache"))
+                      cwd=tree)
     assert python.stdout.strip() == "/elsewhere"  # a Python program needs no library
 
 

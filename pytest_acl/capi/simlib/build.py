@@ -89,10 +89,11 @@ def build_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def default_cache_dir() -> Path:
-    """Where ``run-sim`` keeps a library it builds itself: the user's cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pytest-acl" / "simlib" / build_key()
+def default_build_dir() -> Path:
+    """Where ``run-sim`` keeps a library it builds itself: ``./.acl-cache/simlib/<key>`` in
+    the current directory, beside the fixture models' ``.acl-cache/acl-models`` (roles.py) —
+    nothing is written outside the working tree (DESIGN.md, Constraints)."""
+    return Path.cwd() / ".acl-cache" / "simlib" / build_key()
 
 
 def missing_prerequisites() -> str | None:
