@@ -1,5 +1,5 @@
-"""The simulator's C library, built once per test session into a temporary directory, and a
-helper that compiles C and C++ programs against it."""
+"""The simulator's C library, built once per test run into a temporary directory (shared by
+the xdist workers), and a helper that compiles C and C++ programs against it."""
 
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ def _skip_or_fail_without_a_compiler() -> None:
 
 @pytest.fixture(scope="session")
 def simlib(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """``pytest-acl sim-lib``'s build, once per session (about 3 s)."""
+    """``pytest-acl sim-lib``'s build, once per run (about 3 s): xdist workers share one
+    directory in the run's temporary root, and the builder's lock makes the second worker
+    wait for and reuse the first's library instead of compiling its own."""
     _skip_or_fail_without_a_compiler()
-    return build(tmp_path_factory.mktemp("simlib"))
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # basetemp is <run root>/popen-gwN
+        root = root.parent
+    return build(root / "simlib")
 
 
 def compile_program(simlib: Built, source: Path, out: Path, cxx: bool = False) -> Path:

@@ -10,6 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -274,6 +277,33 @@ def test_sim_lib_refuses_an_out_that_is_a_file(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert cli.main(["sim-lib", "--out", str(tmp_path / "file" / "x")]) == 2
     assert "is a file, not a directory" in capsys.readouterr().err
+
+
+def test_concurrent_builds_of_one_directory_compile_once(tmp_path, monkeypatch):
+    """Two builders of one directory at once (the xdist workers' shared build): the lock makes
+    the second wait and reuse the first's library instead of compiling its own."""
+    compiles = []
+    both_started = threading.Barrier(2)
+
+    def fake_compile(scratch: Path, verbose: bool) -> None:
+        compiles.append(scratch)
+        time.sleep(0.3)  # long enough for the other builder to find no library yet
+        (scratch / builder.LIBRARY).write_bytes(b"a library")
+
+    monkeypatch.setattr(builder, "missing_prerequisites", lambda: None)
+    monkeypatch.setattr(builder, "_compile_in_child", fake_compile)
+
+    def one_builder() -> builder.Built:
+        both_started.wait(timeout=10)
+        return builder.build(tmp_path / "shared")
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [future.result(timeout=30) for future in
+                   [pool.submit(one_builder) for _ in range(2)]]
+    assert len(compiles) == 1
+    assert sorted(result.compiled for result in results) == [False, True]
+    assert builder.up_to_date(tmp_path / "shared")
+    assert (tmp_path / "shared" / "lib" / builder.LIBRARY).read_bytes() == b"a library"
 
 
 def _run_sim(*args: str, cwd: Path | None = None,

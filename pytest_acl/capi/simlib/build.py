@@ -19,6 +19,7 @@ Python's headers the build stops with a :class:`BuildError` saying what to insta
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shlex
@@ -36,12 +37,17 @@ from pytest_acl.capi import prototypes
 LIBRARY = "libascendcl.so"
 MODULE = "_pytest_acl_simlib"
 STAMP = ".pytest-acl-simlib"
+LOCK = ".pytest-acl-simlib.lock"  # in ``out``: one builder at a time
 INSTALL_HINT = ("install a C compiler and Python's headers (Debian/Ubuntu: "
                 "apt-get install build-essential python3-dev)")
 
 
 class BuildError(Exception):
     """Why the library could not be built, in one or a few lines for a person."""
+
+
+class NotWritable(BuildError):
+    """The output directory (or something in it) cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,8 @@ def up_to_date(out: Path) -> bool:
 
 def build(out: Path, verbose: bool = False) -> Built:
     """Build (or reuse) ``out/lib/libascendcl.so`` and copy the headers to
-    ``out/include/acl``."""
+    ``out/include/acl``. Concurrent builders of one ``out`` (xdist workers, two ``run-sim``)
+    take turns on a lock file there: the second reuses the first's library."""
     out = Path(out).resolve()
     if up_to_date(out):
         return Built(out, compiled=False)
@@ -136,18 +143,22 @@ def build(out: Path, verbose: bool = False) -> Built:
     try:
         (out / "lib").mkdir(parents=True, exist_ok=True)
         (out / "include" / "acl").mkdir(parents=True, exist_ok=True)
+        with open(out / LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+            if up_to_date(out):  # built while this builder waited
+                return Built(out, compiled=False)
+            with tempfile.TemporaryDirectory(prefix=".build-", dir=out) as scratch:
+                _compile_in_child(Path(scratch), verbose)
+                for header in prototypes.header_files():
+                    staged = Path(scratch) / header.name
+                    shutil.copyfile(header, staged)
+                    os.replace(staged, out / "include" / "acl" / header.name)
+                os.replace(Path(scratch) / LIBRARY, out / "lib" / LIBRARY)
+                stamp = Path(scratch) / STAMP
+                stamp.write_text(build_key() + "\n")
+                os.replace(stamp, out / "lib" / STAMP)
     except OSError as exc:
-        raise BuildError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=out) as scratch:
-        _compile_in_child(Path(scratch), verbose)
-        for header in prototypes.header_files():
-            staged = Path(scratch) / header.name
-            shutil.copyfile(header, staged)
-            os.replace(staged, out / "include" / "acl" / header.name)
-        os.replace(Path(scratch) / LIBRARY, out / "lib" / LIBRARY)
-        stamp = Path(scratch) / STAMP
-        stamp.write_text(build_key() + "\n")
-        os.replace(stamp, out / "lib" / STAMP)
+        raise NotWritable(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     return Built(out, compiled=True)
 
 
