@@ -32,6 +32,16 @@ def unbound_nodeid(nodeid: str, binding: str) -> str:
     return nodeid
 
 
+def unbound_of(nodeid: str, names: Iterable[str]) -> str:
+    """The id without whichever of the bindings ``names`` ends it (shards keep a test's
+    bindings together by it)."""
+    for name in names:
+        unbound = unbound_nodeid(nodeid, name)
+        if unbound != nodeid:
+            return unbound
+    return nodeid
+
+
 def unbound_key(record: dict[str, Any]) -> str:
     """The key the bindings of one test share (host label kept in a merged run)."""
     key = record_key(record)

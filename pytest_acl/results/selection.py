@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_acl.results import shard as sharding
+from pytest_acl.results.parity import unbound_of
 
 if TYPE_CHECKING:
     from pytest_acl.results.resume import ResumeState
@@ -34,7 +35,11 @@ class RunSelection:
         keep = items
         if self.shard is not None:
             weights = sharding.durations(self.durations) if self.durations else None
-            chosen = sharding.select([ids[id(item)] for item in items], self.shard, weights)
+            bindings = get_state(config).backend_names
+            together = (lambda nodeid: unbound_of(nodeid, bindings)) if len(bindings) > 1 \
+                else None
+            chosen = sharding.select([ids[id(item)] for item in items], self.shard, weights,
+                                     together)
             keep = [item for item in items if ids[id(item)] in chosen]
         if self.check is not None:
             from pytest_acl.results.resume import collection_difference

@@ -11,6 +11,7 @@ balances the shards by count. Inside a shard the tests keep their collection ord
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,19 @@ def durations(run: Path) -> dict[str, float]:
     return found
 
 
-def select(ids: list[str], shard: tuple[int, int],
-           weights: dict[str, float] | None) -> set[str]:
-    """The (canonical) ids of shard ``(K, N)`` of this collection."""
+def select(ids: list[str], shard: tuple[int, int], weights: dict[str, float] | None,
+           together: Callable[[str], str] | None = None) -> set[str]:
+    """The (canonical) ids of shard ``(K, N)`` of this collection. ``together``: ids with
+    the same key land in the same shard (a parity run's bindings of one test, so a merge
+    pairs them up: results/parity.py)."""
     index, count = shard
-    return set(split(ids, count, weights)[index - 1])
+    if together is None:
+        return set(split(ids, count, weights)[index - 1])
+    groups: dict[str, list[str]] = {}
+    for nodeid in ids:
+        groups.setdefault(together(nodeid), []).append(nodeid)
+    group_weights = {key: sum(weights[n] for n in members if n in weights)
+                     for key, members in groups.items()
+                     if any(n in weights for n in members)} if weights else None
+    return {nodeid for key in split(list(groups), count, group_weights)[index - 1]
+            for nodeid in groups[key]}

@@ -146,3 +146,27 @@ def test_bad_lists_are_usage_errors(pytester, brokensim, value, message):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: --acl-backend: invalid value {value!r} (from command "
                                  f"line): {message}"])
+
+
+def test_shards_keep_a_tests_bindings_together_so_a_merge_sees_the_defect(pytester, brokensim):
+    from pytest_acl.results.merge import merge
+    from pytest_acl.results.parity import unbound_key, with_binding_defects
+    from pytest_acl.results.runfile import read_run
+
+    pytester.makepyfile(test_parity_run=TESTS)
+    runs = []
+    for k in (1, 2):
+        reports = pytester.path / f"shard{k}"
+        pytester.runpytest(*INNER, "--acl-report-dir", str(reports), "--acl-backend",
+                           "sim,brokensim", "--acl-shard", f"{k}/2")
+        runs.append(next(reports.iterdir()))
+        records = [r for r in read_run(runs[-1] / "results.jsonl").final_records().values()
+                   if r.get("binding")]
+        bindings: dict[str, list[str]] = {}
+        for record in records:
+            bindings.setdefault(unbound_key(record), []).append(record["binding"])
+        assert records and all(sorted(b) == ["brokensim", "sim"] for b in bindings.values())
+    merge(runs, pytester.path / "merged")
+    merged = read_run(pytester.path / "merged" / "results.jsonl").final_records().values()
+    outcomes = sorted(r["outcome"] for r in with_binding_defects(merged))
+    assert outcomes == ["binding_defect"] + ["pass"] * 6

@@ -88,3 +88,21 @@ def test_verify_collects_a_parity_run_with_its_bindings(monkeypatch):
     qualification._collector({"backend": "sim,capi"})("full")
     qualification._collector({"backend": "sim"})("full")
     assert asked == [("full", "sim,capi"), ("full", None)]
+
+
+def test_shards_keep_the_bindings_of_a_test_together():
+    from pytest_acl.results.shard import select
+
+    tests = [f"t.py::test_{n}[{i}-{b}]" for b in ("sim", "capi") for n in "abc" for i in (1, 2)]
+    together = lambda nodeid: parity.unbound_of(nodeid, ("sim", "capi"))  # noqa: E731
+    shards = [select(tests, (k, 3), None, together) for k in (1, 2, 3)]
+    assert set().union(*shards) == set(tests) and sum(map(len, shards)) == len(tests)
+    for shard in shards:
+        assert len(shard) == 4  # two tests, each through both bindings
+        assert {together(n) for n in shard if n.endswith("-sim]")} == \
+            {together(n) for n in shard if n.endswith("-capi]")}
+    weights = dict.fromkeys(tests, 1.0) | {"t.py::test_a[1-sim]": 50.0,
+                                           "t.py::test_a[1-capi]": 50.0}
+    # a pair weighs what both its bindings do: the heaviest pair is alone in shard 1
+    assert select(tests, (1, 3), weights, together) == {"t.py::test_a[1-sim]",
+                                                         "t.py::test_a[1-capi]"}
