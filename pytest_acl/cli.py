@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -26,10 +27,22 @@ def _sim_library(directory: str | None) -> Path | None:
     """The lib/ directory of a built simulator library (``directory``, else
     ``./.acl-cache/simlib/<key>``), built there if missing or stale; None after saying why it
     cannot be built."""
-    from pytest_acl.capi.simlib.build import BuildError, build, default_build_dir
+    from pytest_acl.capi.simlib.build import BuildError, NotWritable, build, default_build_dir
+    from pytest_acl.options import not_a_directory
 
+    problem = directory is not None and ("empty" if not directory.strip() else
+                                         not_a_directory(Path(directory)))
+    if problem:
+        print(f"pytest-acl run-sim: --sim-lib {shlex.quote(directory or '')}: {problem}; give "
+              "the directory of 'pytest-acl sim-lib --out DIR'", file=sys.stderr)
+        return None
     try:
         built = build(Path(directory) if directory else default_build_dir())
+    except NotWritable as exc:
+        print(f"pytest-acl run-sim: {exc}; " + ("give --sim-lib a directory you can write" if
+              directory else "run it from a directory you can write, or give --sim-lib DIR"),
+              file=sys.stderr)
+        return None
     except BuildError as exc:
         print(f"pytest-acl run-sim: {exc}", file=sys.stderr)
         return None
@@ -51,7 +64,7 @@ def _run_sim(args: argparse.Namespace) -> int:
         command[0] = sys.executable  # numpy), even when its environment is not activated
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH")]))
-    if args.sim_lib or not python:  # a C program: the simulator as its libascendcl.so
+    if args.sim_lib is not None or not python:  # a C program: the simulator as its libascendcl.so
         library = _sim_library(args.sim_lib)
         if library is None:
             return 2
@@ -71,16 +84,21 @@ def _run_sim(args: argparse.Namespace) -> int:
 
 
 def _sim_lib(args: argparse.Namespace) -> int:
-    from pytest_acl.capi.simlib.build import BuildError, build
+    from pytest_acl.capi.simlib.build import BuildError, NotWritable, build
     from pytest_acl.options import not_a_directory
 
-    problem = not_a_directory(Path(args.out))
+    hint = "give a directory for the library and headers (it is made if missing)"
+    problem = "empty" if not args.out.strip() else not_a_directory(Path(args.out))
     if problem:
-        print(f"pytest-acl sim-lib: --out {args.out}: {problem}; give a directory for the "
-              "library and headers (it is made if missing)", file=sys.stderr)
+        print(f"pytest-acl sim-lib: --out {shlex.quote(args.out)}: {problem}; {hint}",
+              file=sys.stderr)
         return 2
     try:
         built = build(Path(args.out), verbose=args.verbose)
+    except NotWritable as exc:
+        print(f"pytest-acl sim-lib: {exc}; give --out a directory you can write",
+              file=sys.stderr)
+        return 2
     except BuildError as exc:
         print(f"pytest-acl sim-lib: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +106,7 @@ def _sim_lib(args: argparse.Namespace) -> int:
     print(f"library: {built.library} ({state})")
     print(f"headers: {built.include / 'acl'} (#include \"acl/acl.h\")")
     print(f"compile: {built.compile_line()}")
-    print(f"run:     pytest-acl run-sim --sim-lib {args.out} -- ./app")
+    print(f"run:     pytest-acl run-sim --sim-lib {shlex.quote(args.out)} -- ./app")
     return 0
 
 

@@ -273,10 +273,69 @@ def test_sim_lib_without_a_compiler_says_what_to_install(tmp_path, capsys, monke
     assert not (tmp_path / "lib").exists()
 
 
-def test_sim_lib_refuses_an_out_that_is_a_file(tmp_path, capsys):
+@pytest.mark.parametrize("out", ["file", "file/x"])
+def test_sim_lib_refuses_an_out_that_is_a_file(tmp_path, capsys, out):
+    """DIR, or a directory it would be made in, is a file: a usage error, nothing built."""
     (tmp_path / "file").write_text("")
-    assert cli.main(["sim-lib", "--out", str(tmp_path / "file" / "x")]) == 2
-    assert "is a file, not a directory" in capsys.readouterr().err
+    assert cli.main(["sim-lib", "--out", str(tmp_path / out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"pytest-acl sim-lib: --out {tmp_path / out}: {tmp_path / 'file'} is a file, "
+                   "not a directory; give a directory for the library and headers (it is made "
+                   "if missing)\n")
+    assert (tmp_path / "file").read_text() == ""
+
+
+def test_sim_lib_needs_out(capsys):
+    """A missing or empty --out is a usage error (exit 2), never a build in the current
+    directory."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["sim-lib"])
+    assert exited.value.code == 2
+    assert "pytest-acl sim-lib: error: the following arguments are required: --out" \
+        in capsys.readouterr().err
+    assert cli.main(["sim-lib", "--out", ""]) == 2
+    assert capsys.readouterr().err.startswith("pytest-acl sim-lib: --out '': empty; give a "
+                                              "directory")
+
+
+def _not_writable(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    """``directory`` refuses writes: by its mode, or (root writes anyway) as the kernel would
+    refuse them on a read-only file system."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        return
+    mkdir = Path.mkdir
+
+    def refuse(self: Path, *args, **kwargs):
+        if self.parent == directory:  # what mkdir(2) refuses there
+            raise PermissionError(13, "Permission denied", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+
+
+def test_sim_lib_into_a_directory_it_cannot_write(tmp_path, capsys, monkeypatch):
+    """DIR not writable: one clear line and exit 2, no traceback, nothing written."""
+    monkeypatch.setattr(builder, "missing_prerequisites", lambda: None)
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    _not_writable(monkeypatch, directory)
+    try:
+        assert cli.main(["sim-lib", "--out", str(directory / "simlib")]) == 2
+    finally:
+        directory.chmod(0o755)
+    assert capsys.readouterr().err == (
+        f"pytest-acl sim-lib: cannot write {directory / 'simlib'}: Permission denied; give "
+        "--out a directory you can write\n")
+    assert list(directory.iterdir()) == []
+
+
+def test_run_sim_refuses_a_sim_lib_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert cli.main(["run-sim", "--sim-lib", str(tmp_path / "file"), "--", "true"]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-acl run-sim: --sim-lib {tmp_path / 'file'}: {tmp_path / 'file'} is a file, not "
+        "a directory; give the directory of 'pytest-acl sim-lib --out DIR'\n")
 
 
 def test_concurrent_builds_of_one_directory_compile_once(tmp_path, monkeypatch):
