@@ -232,7 +232,7 @@ class OptionSpec:
 
 OPTIONS = (
     OptionSpec("backend", "AscendCL implementation under test: sim (built-in simulator), "
-               "pyacl (CANN's Python acl module), capi (ctypes on libascendcl.so) or another "
+               "pyacl (CANN's Python acl module), capi (a binding of libascendcl.so) or another "
                "installed backend; several, comma-separated (sim,capi), run every test "
                "through each binding and report where they disagree", "sim", parse_backend,
                "{sim,pyacl,capi}[,...]"),
