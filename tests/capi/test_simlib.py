@@ -200,7 +200,7 @@ def test_a_library_whose_python_is_gone_does_not_start_it(simlib, compile_c, tmp
     library.write_bytes(data.replace(python + b"\0", gone + b"\0"))
     program = compile_c(simlib, PROGRAMS / "not_ready.c", tmp_path / "not_ready")
     result = run_program(program, LD_LIBRARY_PATH=str(copy / "lib"))
-    why = f"the Python that built it ({gone.decode()}) is gone"
+    why = f"the Python that built it ({gone.decode()}) is gone or cannot be run"
     assert result.stdout.splitlines() == [*NOT_READY, f"aclGetRecentErrMsg() = {why}",
                                           "aclFinalize() = 500000"]
     assert result.stderr.splitlines() == [_not_ready_line(why, copy)]

@@ -230,7 +230,7 @@ static void pytest_acl_simlib_begin(void)
 
     if (!Py_IsInitialized() && getenv("PYTHONHOME") == NULL
             && access(PYTEST_ACL_SIMLIB_PYTHON, X_OK) != 0)
-        snprintf(why, size, "the Python that built it (%%s) is gone",
+        snprintf(why, size, "the Python that built it (%%s) is gone or cannot be run",
                  PYTEST_ACL_SIMLIB_PYTHON);
     else {
         snprintf(why, size, "the embedded Python did not start or its init code failed "
