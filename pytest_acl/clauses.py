@@ -27,6 +27,9 @@ class Clause:
     level: str
     text: str
     notes: str = ""
+    # What a binding must expose to reach the clause at all (e.g. "the C API"), for clauses
+    # whose every test skips as "not exposed by this backend" elsewhere; empty: every binding.
+    reach: str = ""
 
 
 class CatalogError(ValueError):
@@ -47,7 +50,7 @@ def load_clauses(path: Path) -> dict[str, Clause]:
                                f"one of {', '.join(LEVELS)}")
         if entry["id"] in clauses:
             raise CatalogError(f"{path}: clause id {entry['id']} appears twice")
-        clauses[entry["id"]] = Clause(**{k: entry.get(k, "") for k in (*FIELDS, "notes")})
+        clauses[entry["id"]] = Clause(**{k: entry.get(k, "") for k in (*FIELDS, "notes", "reach")})
     return clauses
 
 

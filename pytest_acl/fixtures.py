@@ -292,7 +292,9 @@ def _acl_markers(request: pytest.FixtureRequest) -> Iterator[None]:
 
     backend = get_state(request.config).backend(binding_of(node))
     if missing := markers.missing_apis(backend.module, apis):
-        pytest.skip(f"not exposed by this backend ({backend.name}): {', '.join(missing)}")
+        from pytest_acl.results.records import NOT_EXPOSED
+
+        pytest.skip(f"{NOT_EXPOSED} ({backend.name}): {', '.join(missing)}")
     if socs:
         request.getfixturevalue("acl_runtime")
         soc = backend.soc_name()

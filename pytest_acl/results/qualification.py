@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_acl import __version__
-from pytest_acl.results.records import FAILING, NOT_RUN
+from pytest_acl.results.records import FAILING, NOT_EXPOSED, NOT_RUN
 from pytest_acl.results.runfile import RESULTS_FILE, RunFile, RunFileError, RunNotFound, read_run
 from pytest_acl.results.signing import SIGNATURE_FILE
 from pytest_acl.results.verdict import INCOMPLETE, run_verdict
@@ -303,7 +303,9 @@ def verify(run: Path, key: Path | None = None,
     if missing:
         problems.append(f"{len(missing)} of the {len(required_ids)} required tests have no "
                         f"record (deselected, another shard, or never run): {_sample(missing)}")
-    problems += _clause_problems(final)
+    clause_problems, clause_notes = _clause_problems(final)
+    problems += clause_problems
+    notes = notes + clause_notes
     unexplained = [t for t, r in final.items()
                    if r.get("outcome") in ("skip", "not_supported") and not r.get("message")]
     if unexplained:
@@ -317,19 +319,37 @@ def verify(run: Path, key: Path | None = None,
     return Verdict("NOT CONFORMANT" if failures else "CONFORMANT", [], failures, notes)
 
 
-def _clause_problems(final: dict[str, dict[str, Any]]) -> list[str]:
+def _clause_problems(final: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(problems, notes) of clause coverage: every clause of the catalog must be exercised,
+    except one that declares what a binding needs to reach it (``reach``) and whose tests all
+    skipped as not exposed by this run's binding — noted, with how to reach it."""
     from pytest_acl.clauses import load_clauses
     from pytest_acl.suite import catalog_file
 
     catalog = catalog_file()
     if catalog is None:
-        return ["this pytest-acl has no clause catalog to verify against"]
-    exercised = {clause for record in final.values()
-                 if record.get("outcome") not in ("skip", "not_supported")
-                 for clause in record.get("clauses") or []}
-    missing = sorted(set(load_clauses(catalog)) - exercised)
-    return [f"{len(missing)} clause(s) never exercised: {_sample(missing, 10)}"] if missing \
-        else []
+        return ["this pytest-acl has no clause catalog to verify against"], []
+    exercised: set[str] = set()
+    unexposed: set[str] = set()
+    for record in final.values():
+        for clause in record.get("clauses") or []:
+            if record.get("outcome") not in ("skip", "not_supported"):
+                exercised.add(clause)
+            elif NOT_EXPOSED in str(record.get("message") or ""):
+                unexposed.add(clause)
+    clauses = load_clauses(catalog)
+    unreached = sorted(c for c in set(clauses) - exercised
+                       if clauses[c].reach and c in unexposed)
+    missing = sorted(set(clauses) - exercised - set(unreached))
+    problems = [f"{len(missing)} clause(s) never exercised: {_sample(missing, 10)}"] \
+        if missing else []
+    notes = []
+    for reach in sorted({clauses[c].reach for c in unreached}):
+        names = [c for c in unreached if clauses[c].reach == reach]
+        notes.append(f"{len(names)} clause(s) not reachable through this run's binding(s), "
+                     f"which do not expose {reach}: {_sample(names, 10)} (not tested; "
+                     f"a binding that exposes it reaches them, e.g. --acl-backend capi)")
+    return problems, notes
 
 
 def _without_bundle(run: Path) -> Verdict:
