@@ -224,6 +224,13 @@ def forward(fn: CFunction, shape: Shape, convert: Converter,
     return call
 
 
+# Every library opened, kept for the life of the process: cffi dlcloses a library when its
+# ``lib`` object goes, and nothing may unmap libascendcl.so while what it made lives on — the
+# simulator's library leaves its embedded module in sys.modules (a later getattr on it read
+# unmapped memory and crashed the process), a real runtime its threads and callbacks.
+_KEPT_OPEN: list[Any] = []
+
+
 class Library:
     """``libascendcl.so`` opened with cffi against the declarations' ``cdef``: the C functions
     it exports (a declared function the library lacks is simply absent)."""
@@ -233,6 +240,7 @@ class Library:
         self.ffi = cffi.FFI()
         self.ffi.cdef(cdef)
         self.lib = self.ffi.dlopen(str(path))
+        _KEPT_OPEN.append((self.ffi, self.lib))
         self.functions: dict[str, CFunction] = {}
         self.missing: list[str] = []
         for declaration in declarations:

@@ -246,3 +246,29 @@ def test_functions_a_library_lacks_are_not_exposed(simlib, tmp_path):
     assert missing_apis(acl, ["mdl.query_size", "mdl.bundle_init_from_file",
                               "capi.aclmdlBundleInitFromFile"]) == [
         "acl.mdl.bundle_init_from_file", "acl.capi.aclmdlBundleInitFromFile"]
+
+
+def test_a_running_python_keeps_its_path_and_the_library_stays_mapped(simlib):
+    """Loaded into a running Python, the library leaves sys.path alone (a checkout on it
+    made pytest's rewrite hook fail later sessions), and a dropped binding does not unmap it:
+    its embedded module stays in sys.modules, and reading it crashed the process."""
+    script = f"""
+import gc, sys
+import pytest_acl
+before = list(sys.path)
+from pytest_acl.capi.binding import open_library
+acl = open_library({str(simlib.library)!r})
+assert acl.init() == 0
+assert sys.path == before, set(sys.path) - set(before)
+del acl
+gc.collect()
+embedded = sys.modules["_pytest_acl_simlib"]
+getattr(embedded.lib, "no_such_name", None)
+print("alive")
+"""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "alive", result.stderr[-2000:]

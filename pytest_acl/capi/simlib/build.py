@@ -269,9 +269,13 @@ from %(module)s import ffi
 
 _failure = None
 try:
-    for _path in %(paths)r:
-        if _path not in sys.path:
-            sys.path.append(_path)
+    # Only a Python the library started needs the paths: in one already running (the capi
+    # backend, ctypes) pytest_acl is imported, and another directory on its sys.path (a
+    # checkout with an egg-info) would change what that process finds.
+    if "pytest_acl" not in sys.modules:
+        for _path in %(paths)r:
+            if _path not in sys.path:
+                sys.path.append(_path)
     from pytest_acl.capi.simlib.exports import install
     install(ffi)
 except BaseException as _exc:
