@@ -340,6 +340,20 @@ def _override(config: pytest.Config, ini: str) -> str | None:
     return found
 
 
+def backend_names(config: pytest.Config) -> tuple[str, ...]:
+    """The backend setting alone (a UsageError when bad), for a session not awake yet: a test
+    that uses an ACL fixture is parametrized by binding at collection, before such a session
+    wakes, and a parity run set only by PYTEST_ACL_BACKEND must not lose its bindings."""
+    spec = next(spec for spec in OPTIONS if spec.name == "backend")
+    raw, source = _raw_setting(config, spec)
+    try:
+        names: tuple[str, ...] = spec.parse(raw)
+    except ValueError as exc:
+        raise pytest.UsageError(
+            f"{spec.flag}: invalid value {raw!r} (from {source}): {exc}") from None
+    return names
+
+
 def resolve(config: pytest.Config) -> dict[str, Resolved]:
     """All settings, or a UsageError for the first bad one."""
     settings = {}

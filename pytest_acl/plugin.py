@@ -92,10 +92,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A parity run (``--acl-backend sim,capi``) runs each ACL test through every binding;
     last, so the binding ends the test's id (parity.py)."""
-    if activation.is_active(metafunc.config):
-        from pytest_acl.parity import parametrize
+    from pytest_acl.parity import BINDING_FIXTURE, parametrize
 
-        parametrize(metafunc, get_state(metafunc.config).backend_names)
+    if BINDING_FIXTURE not in metafunc.fixturenames:
+        return
+    # A session that wakes only when it collects this test is not awake yet: its backend
+    # setting (say PYTEST_ACL_BACKEND=sim,capi) is read alone, so the bindings are not lost.
+    if activation.is_active(metafunc.config):
+        names = get_state(metafunc.config).backend_names
+    else:
+        try:
+            names = options.backend_names(metafunc.config)
+        except pytest.UsageError as exc:  # a collection error of one line, no traceback
+            pytest.fail(str(exc), pytrace=False)
+    parametrize(metafunc, names)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

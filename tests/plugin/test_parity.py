@@ -170,3 +170,26 @@ def test_shards_keep_a_tests_bindings_together_so_a_merge_sees_the_defect(pytest
     merged = read_run(pytester.path / "merged" / "results.jsonl").final_records().values()
     outcomes = sorted(r["outcome"] for r in with_binding_defects(merged))
     assert outcomes == ["binding_defect"] + ["pass"] * 6
+
+
+def test_a_parity_run_set_only_by_the_environment_keeps_its_bindings(pytester, brokensim,
+                                                                      monkeypatch):
+    """No --acl-* option: the session wakes only when it collects an ACL test, after
+    parametrization; PYTEST_ACL_BACKEND's bindings are read then all the same."""
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "sim,brokensim")
+    pytester.makepyfile(test_parity_run=TESTS)
+    result = pytester.runpytest(*INNER, "-v")
+    result.stdout.fnmatch_lines(["*::test_device_count[[]sim[]] PASSED*",
+                                 "*::test_device_count[[]brokensim[]] FAILED*"])
+    result.assert_outcomes(passed=6, failed=1)
+    assert "test_plain[" not in result.stdout.str()
+
+
+def test_a_bad_backend_list_in_the_environment_is_a_usage_error(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ACL_BACKEND", "sim,nosuch")
+    pytester.makepyfile(test_parity_run=TESTS)
+    result = pytester.runpytest(*INNER)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*--acl-backend: invalid value 'sim,nosuch' (from env "
+                                 "PYTEST_ACL_BACKEND): 'nosuch' is not an installed backend*"])
+    assert "Traceback" not in result.stdout.str() and "plugin.py" not in result.stdout.str()
