@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +51,21 @@ def _sim_library(directory: str | None) -> Path | None:
     return built.library.parent
 
 
+def _is_python(executable: str | None) -> bool:
+    """A Python interpreter, or a script it runs (pytest's, pip's: a ``#!...python`` line):
+    such a program gets the simulator as its ``acl`` module and needs no C library."""
+    if executable is None:
+        return False
+    if re.fullmatch(r"python[0-9.]*", Path(executable).name):
+        return True
+    try:
+        with open(executable, "rb") as stream:
+            first = stream.readline(256)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
+
+
 def _run_sim(args: argparse.Namespace) -> int:
     command = list(args.command)
     if command and command[0] == "--":
@@ -57,7 +74,12 @@ def _run_sim(args: argparse.Namespace) -> int:
         print("pytest-acl run-sim: no command given; use e.g. "
               "'pytest-acl run-sim -- python app.py'", file=sys.stderr)
         return 2
-    python = command[0].endswith(".py") or command[0] in ("python", "python3")
+    # python/python3: the Python that has the simulator, even when it is not on PATH
+    found = sys.executable if command[0] in ("python", "python3") else shutil.which(command[0])
+    if found is None and not command[0].endswith(".py"):
+        print(f"pytest-acl run-sim: command not found: {command[0]}", file=sys.stderr)
+        return 127
+    python = command[0].endswith(".py") or _is_python(found)
     if command[0].endswith(".py"):
         command.insert(0, sys.executable)
     elif command[0] in ("python", "python3"):  # the Python that has the simulator (and

@@ -171,6 +171,7 @@ def test_run_sim_command_not_found(tmp_path):
     assert result.returncode == 127
     assert result.stderr.strip() == ("pytest-acl run-sim: command not found: "
                                      "no-such-command-for-pytest-acl")
+    assert not (tmp_path / ".acl-cache").exists()  # said at once: no C library built first
 
 
 def test_run_sim_runs_pytest_with_the_pyacl_backend(pytester):
@@ -193,3 +194,18 @@ def test_run_sim_runs_pytest_with_the_pyacl_backend(pytester):
     result.stdout.fnmatch_lines([
         "acl: backend pyacl (from command line): pyACL (ACL interface *) — the pytest-acl "
         "simulator, via run-sim"])
+    assert not (pytester.path / ".acl-cache" / "simlib").exists()  # Python: no C library
+
+
+@pytest.mark.parametrize("first_line, python", [
+    (b"#!/usr/bin/env python3\n", True), (b"#!/opt/venv/bin/python3.11\n", True),
+    (b"#!/bin/sh\n", False), (b"\x7fELF\x02\x01\x01", False)])
+def test_run_sim_tells_python_programs_from_c_ones(tmp_path, first_line, python):
+    """A Python script (pytest's, pip's entry points) gets the simulator as its acl module
+    and no C library; anything else may be a C program and gets libascendcl.so."""
+    from pytest_acl.cli import _is_python
+
+    program = tmp_path / "program"
+    program.write_bytes(first_line + b"rest\n")
+    assert _is_python(str(program)) is python
+    assert _is_python("/usr/bin/python3.12") and not _is_python(None)
