@@ -26,6 +26,7 @@ from typing import Any
 
 import cffi
 
+from pytest_acl.capi import interrupts
 from pytest_acl.sim.pyargs import parse_args, refuse_keywords
 
 
@@ -231,6 +232,17 @@ def forward(fn: CFunction, shape: Shape, convert: Converter,
 _KEPT_OPEN: list[Any] = []
 
 
+def _handing_back(function: Any) -> Callable[..., Any]:
+    """``function``, raising a Ctrl-C that arrived while the simulator's library ran it
+    (capi/interrupts.py; a real library never defers one)."""
+    def call(*args: Any) -> Any:
+        result = function(*args)
+        interrupts.raise_deferred()
+        return result
+
+    return call
+
+
 class Library:
     """``libascendcl.so`` opened with cffi against the declarations' ``cdef``: the C functions
     it exports (a declared function the library lacks is simply absent)."""
@@ -250,7 +262,8 @@ class Library:
                 self.missing.append(declaration.name)
                 continue
             ctype = self.ffi.typeof(function)
-            self.functions[declaration.name] = CFunction(declaration, function, ctype)
+            self.functions[declaration.name] = CFunction(declaration, _handing_back(function),
+                                                         ctype)
 
 
 def declarations(api: Any) -> list[Declaration]:

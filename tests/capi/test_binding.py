@@ -272,3 +272,36 @@ print("alive")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "alive", result.stderr[-2000:]
+
+
+def test_ctrl_c_during_a_call_through_the_library_interrupts_the_caller(simlib):
+    """Ctrl-C landing inside the library's Python cannot cross C (cffi would print it and
+    return 0, ACL_SUCCESS, and the interrupt would be lost): the caller gets it."""
+    script = f"""
+import sys, time
+from pytest_acl.capi.binding import open_library
+acl = open_library({str(simlib.library)!r})
+assert acl.init() == 0
+print("ready", flush=True)
+end = time.monotonic() + 20
+try:
+    while time.monotonic() < end:
+        acl.rt.get_device_count()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(3)
+print("never interrupted", flush=True)
+"""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 3 and out.strip() == "interrupted", (out, err[-2000:])
+    assert "From cffi callback" not in err

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pytest_acl.capi import prototypes
+from pytest_acl.capi import interrupts, prototypes
 from pytest_acl.capi.prototypes import OUT, Function, Param
 from pytest_acl.constants import AclError, MdlConfigAttr
 from pytest_acl.sim.pyargs import internal_error, note_failure
@@ -198,6 +198,9 @@ class Exports:
                 return refusal.code if function.returns_error else failed
             except Exception as exc:  # noqa: BLE001 - nothing may escape into C
                 return self.escaped(function, exc, failed)
+            except KeyboardInterrupt:  # cannot cross C: the caller gets it (interrupts.py)
+                interrupts.defer()
+                return failed
 
         export.__name__ = function.name
         return export
@@ -322,5 +325,19 @@ def install(ffi: Any, acl: Any = None) -> Exports:
         acl = default_simulator().acl
     exports = Exports(ffi, acl)
     for function in prototypes.load().functions.values():
-        ffi.def_extern(name=IMPLEMENTATION + function.name)(exports.make(function))
+        # error/onerror: what escapes ``export`` (Ctrl-C landing before its try) is a failed
+        # call with the interrupt deferred, never cffi's 0 (ACL_SUCCESS)
+        failed = {"error": E.ACL_ERROR_INTERNAL_ERROR.value} if function.returns_error else {}
+        ffi.def_extern(name=IMPLEMENTATION + function.name, onerror=_escaped,
+                       **failed)(exports.make(function))
     return exports
+
+
+def _escaped(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
+    """cffi's onerror: an exception that left an export (only an interrupt can) → the call
+    returns its ``error`` value; an interrupt goes back to the caller."""
+    if issubclass(kind, KeyboardInterrupt):
+        interrupts.defer()
+    else:
+        _log.error("pytest-acl simulator library: %s escaped an export: %s", kind.__name__,
+                   value)
