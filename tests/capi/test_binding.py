@@ -187,6 +187,7 @@ def test_the_backend_says_it_is_the_simulators_library(simlib, monkeypatch):
     assert backend.simulated and backend.cann_version == check_env().cann
 
 
+@pytest.mark.whole_suite  # real suite files in a subprocess (CI runs the whole suite on capi)
 def test_a_suite_subset_passes_through_capi(simlib, run_suite, tmp_path):
     """The C-only tests run (none skipped) and the runtime, callback and gear tests pass; the
     whole suite through capi is CI's job (.ci/run)."""

@@ -86,6 +86,7 @@ SUITE_FILES = ("suites/test_bad_models.py", "suites/test_bundles.py",
                "suites/test_user_memory.py", "suites/test_state_machine.py")
 
 
+@pytest.mark.whole_suite  # two runs of real suite files: CI's whole-suite step
 def test_two_runs_of_one_build_compare_clean_with_fail_on_changes(run_suite, tmp_path):
     """The suite files with hypothesis tests (random examples at level quick), run twice:
     codes seen in generated examples differ between the runs, and are not counted."""
