@@ -21,11 +21,12 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from pytest_acl.om.files import MODEL_FILE_LIMIT, ModelFileError, check_model_file, open_model_file
+
+if TYPE_CHECKING:  # numpy is imported where arrays are read: an xdist controller reads the
+    import numpy as np  # manifest for its summary and needs no numpy (0.1 s on its tail)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -199,6 +200,8 @@ def _load_reference(path: Path) -> dict[str, np.ndarray]:
     status = check_model_file(path)
     key = (path, status.st_mtime_ns, status.st_size)
     if key not in _REFERENCES:
+        import numpy as np
+
         with np.load(path, allow_pickle=False) as arrays:
             _REFERENCES[key] = {name: arrays[name] for name in arrays.files}
     return _REFERENCES[key]
@@ -217,6 +220,8 @@ def gear_reference_key(gear: int, direction: str, name: str) -> str:
 def write_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Save reference arrays (by :func:`reference_key`) as an npz; without pickles, as
     :meth:`ModelEntry.reference` reads them. Atomically, like every file a build writes."""
+    import numpy as np
+
     write_atomically(path, lambda stream: np.savez(stream, allow_pickle=False, **arrays))
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import mmap
 import os
 import threading
 
 _PAGE = mmap.PAGESIZE
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+# The process's own symbols, libc's among them: ctypes.util.find_library would run
+# ``ldconfig -p`` in a child process in every process that imports the simulator.
+_libc = ctypes.CDLL(None, use_errno=True)
 _mincore = getattr(_libc, "mincore", None)
 if _mincore is not None:
     _mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
