@@ -1,10 +1,15 @@
 """A hypothesis state machine over the model and bundle lifecycle: load (any model variant),
 execute, unload, bundle init, bundle graph load, bundle unload — with live ids unique,
-outputs correct, memory accounting consistent, and full teardown back to the baseline."""
+outputs correct, memory accounting consistent, and full teardown back to the baseline.
+
+The level's examples are split over ``PARTS`` tests, each with a seed of its own (a full run's
+derandomized seed comes from the machine's name): one test of them all was half of a full
+run's time, which ``-n`` could not share between workers."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -27,6 +32,7 @@ from pytest_acl.variants import (
 )
 
 MODELS = ("mlp", "conv", "noweights")
+PARTS = 4
 INIT_VARIANT = next(v for v in BUNDLE_VARIANTS if v.name == "bundle_init_file_load_model_with_mem")
 
 
@@ -34,7 +40,8 @@ INIT_VARIANT = next(v for v in BUNDLE_VARIANTS if v.name == "bundle_init_file_lo
                         "lifecycle.ids_unique_among_live_models")
 @pytest.mark.acl_requires("mdl.bundle_init_from_file", "mdl.bundle_load_model_with_mem",
                           "mdl.bundle_unload_model")
-def test_lifecycle_state_machine(acl, acl_device, acl_models):
+@pytest.mark.parametrize("part", range(PARTS))
+def test_lifecycle_state_machine(acl, acl_device, acl_models, part):
     baseline = device_used(acl)
 
     class Lifecycle(RuleBasedStateMachine):
@@ -120,4 +127,12 @@ def test_lifecycle_state_machine(acl, acl_device, acl_models):
                 bundle.release()
             assert device_used(acl) == baseline
 
-    run_state_machine_as_test(Lifecycle)
+    examples = examples_of_part(settings.default.max_examples, part)
+    machine = type(f"LifecyclePart{part}", (Lifecycle,), {})
+    run_state_machine_as_test(machine, settings=settings(max_examples=examples))
+
+
+def examples_of_part(total: int, part: int) -> int:
+    """This part's share of the level's examples: the parts add up to ``total`` (at least
+    one each)."""
+    return max(total // PARTS + (part < total % PARTS), 1)
