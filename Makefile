@@ -18,5 +18,7 @@ $(STAMP): pyproject.toml
 suite: $(STAMP)
 	$(VENV)/bin/pytest-acl run $(ARGS)
 
+# No byte code from the modules pytest imports before tests/conftest.py turns it off: the
+# tests write nothing into the checkout.
 test: $(STAMP)
-	$(VENV)/bin/pytest tests $(ARGS)
+	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest tests $(ARGS)

@@ -28,8 +28,10 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
 def run_program(program: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run a compiled program with no Python environment active (as a C user would)."""
-    environment = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **env}
+    """Run a compiled program with no Python environment active (as a C user would); the
+    Python it embeds writes no byte code into the checkout."""
+    environment = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"),
+                   "PYTHONDONTWRITEBYTECODE": "1", **env}
     return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=120,
                           env=environment)
 
