@@ -11,6 +11,7 @@ names one).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shlex
@@ -157,6 +158,24 @@ def suite_arguments(args: list[str], directory: Path, invocation: Path) -> list[
             *([] if named else [str(directory)])]
 
 
+_XDIST_OPTIONS = ("-n", "--numprocesses", "--maxprocesses", "--max-worker-restart", "--dist",
+                  "--tx")
+
+
+def _xdist_option(pytest_args: list[str]) -> str | None:
+    """The first pytest-xdist option among the arguments (``-n 2``, ``-n2``,
+    ``--numprocesses=2``…), so that running without xdist says what to install instead of
+    pytest's "unrecognized arguments"."""
+    for argument in pytest_args:
+        if argument == "--":
+            return None
+        name = argument.split("=", 1)[0]
+        if name in _XDIST_OPTIONS or (argument.startswith("-n") and argument[2:].isalnum()
+                                      and not argument.startswith("--")):
+            return name if name in _XDIST_OPTIONS else "-n"
+    return None
+
+
 def run_suite(pytest_args: list[str]) -> int:
     """``pytest-acl run [pytest args]``: every argument goes to pytest (so ``--help`` is
     pytest's, listing the --acl-* options). pytest replaces this process, so it imports the
@@ -171,6 +190,11 @@ def run_suite(pytest_args: list[str]) -> int:
         return 2
     if pytest_args and pytest_args[0] == "--":
         pytest_args = pytest_args[1:]
+    xdist_option = _xdist_option(pytest_args)
+    if xdist_option is not None and importlib.util.find_spec("xdist") is None:
+        print(f"pytest-acl run: {xdist_option} is pytest-xdist's option, and pytest-xdist is "
+              "not installed: pip install 'pytest-acl[xdist]'", file=sys.stderr)
+        return 2
     command = [sys.executable, "-m", "pytest",
                *suite_arguments(pytest_args, directory, Path.cwd())]
     sys.stdout.flush()

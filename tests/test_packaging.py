@@ -5,12 +5,17 @@ suite from it in a fresh environment.)"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
+from pytest_acl import cli
 from pytest_acl.suite import package_dir, suite_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +61,27 @@ def test_pytest_acl_run_from_anywhere_gives_the_checkouts_verdict(tmp_path, buil
         int(summary(checkout).split()[0]) >= 15
     (run,) = (tmp_path / "reports").iterdir()  # results where pytest-acl run started
     assert '"nodeid": "suites/test_lifecycle.py::' in (run / "results.jsonl").read_text()
+
+
+@pytest.mark.parametrize(("args", "named"), [(["-n", "2"], "-n"), (["-n2"], "-n"),
+                                             (["--numprocesses=2"], "--numprocesses"),
+                                             (["-q", "--dist", "load"], "--dist")])
+def test_pytest_acl_run_without_xdist_says_what_to_install(monkeypatch, capsys, args, named):
+    """A wheel installed without the xdist extra: ``pytest-acl run -n 2`` names the extra
+    instead of pytest's "unrecognized arguments: -n" — and starts nothing."""
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "xdist"
+                        else real_find_spec(name, *rest))
+    monkeypatch.setattr(os, "execv", lambda *a: pytest.fail(f"pytest was started: {a}"))
+    assert cli.main(["run", *args]) == 2
+    err = capsys.readouterr().err
+    assert "pytest-xdist" in err and "pip install 'pytest-acl[xdist]'" in err
+    assert err.startswith(f"pytest-acl run: {named} is pytest-xdist's option")
+
+
+def test_pytest_acl_run_passes_xdist_options_on_when_it_is_installed(monkeypatch):
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda program, command: started.append(command))
+    cli.main(["run", "-n", "2", "-q"])
+    assert started and "-n 2 -q" in " ".join(started[0])
