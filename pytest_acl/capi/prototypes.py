@@ -5,8 +5,15 @@ One source of truth: ``pytest_acl/capi/include/acl/*.h`` (written from reference
 the seed pages). The simulator's C library (simlib/) exports what is declared there; a binding
 of a ``libascendcl.so`` (backends/capi.py) calls it. The headers are written in a disciplined
 style — one declaration per statement, no macros inside declarations except
-``ACL_FUNC_VISIBILITY`` and array sizes — so a small parser reads them exactly; anything it
-cannot read is a :class:`HeaderError` naming the header and the statement.
+``ACL_FUNC_VISIBILITY`` and array sizes, a function-like macro on one line — so a small parser
+reads them exactly; anything it cannot read is a :class:`HeaderError` naming the header and
+the statement.
+
+A variadic function (``aclAppLog``, a printf format and ``...``) is read into
+:attr:`Api.variadic`, not :attr:`Api.functions`: those are the functions with a pyACL form the
+library implements in Python and a binding maps, and a variadic one has neither (cffi's
+``extern "Python"`` cannot take ``...``; the library defines it in plain C, simlib/build.py).
+Function-like macros (``ACL_APP_LOG``) are kept in :attr:`Api.function_macros` by name.
 
 A parameter's role is derived by rule, as the C API's conventions make it (acl-api.md §1,
 "where a function takes ``uint32_t *modelId`` ... that id is an output"):
@@ -101,8 +108,10 @@ PYACL_DIFFERS: dict[str, Difference] = {
 
 # pyACL functions the simulator emulates that have no C counterpart in the headers, and why.
 NO_C_COUNTERPART = {
-    "acl.app_log": "aclAppLog is variadic (a printf format); a C library cannot export it "
-                   "through cffi, and a program logs with its own printf",
+    "acl.app_log": "pyACL's (level, message) is not C's aclAppLog(level, func, file, line, "
+                   "fmt, ...): the headers declare aclAppLog and ACL_APP_LOG (Api.variadic) "
+                   "and the library exports aclAppLog in plain C, ignoring its arguments as "
+                   "the simulator's acl.app_log does; the capi binding offers no acl.app_log",
     "acl.util.numpy_to_ptr": "pyACL's own helper over host memory",
     "acl.util.numpy_contiguous_to_ptr": "pyACL's own helper over host memory",
     "acl.util.ptr_to_numpy": "pyACL's own helper over host memory",
@@ -155,6 +164,7 @@ class Function:
     returns: str
     params: tuple[Param, ...]
     header: str
+    variadic: bool = False  # ``...`` after the named parameters (a printf format)
 
     @property
     def returns_error(self) -> bool:
@@ -187,6 +197,8 @@ class Function:
         """The C declaration without ``ACL_FUNC_VISIBILITY`` (for a cdef)."""
         params = ", ".join(f"{p.ctype}{'' if p.ctype.endswith('*') else ' '}{p.name}"
                            for p in self.params) or "void"
+        if self.variadic:
+            params += ", ..."
         sep = "" if self.returns.endswith("*") else " "
         return f"{self.returns}{sep}{self.name}({params});"
 
@@ -196,6 +208,8 @@ class Api:
     """Everything the headers declare, in declaration order."""
 
     functions: dict[str, Function] = field(default_factory=dict)
+    variadic: dict[str, Function] = field(default_factory=dict)  # ``...``: C-only (aclAppLog)
+    function_macros: dict[str, str] = field(default_factory=dict)  # name -> its definition
     types: list[str] = field(default_factory=list)        # typedef statements, cdef-ready
     constants: dict[str, int] = field(default_factory=dict)  # static consts and int macros
     strings: dict[str, str] = field(default_factory=dict)    # string macros
@@ -224,8 +238,10 @@ class Api:
         return "\n".join(lines) + "\n"
 
     def cdef_functions(self) -> str:
-        """Every function declaration, for ``cdef`` or cffi's ``embedding_api``."""
-        return "\n".join(f.declaration() for f in self.functions.values()) + "\n"
+        """Every function declaration, the variadic ones last, for a ``cdef`` (cffi calls a
+        variadic function with cdata arguments of the types C promotes to)."""
+        return "\n".join(f.declaration() for f in [*self.functions.values(),
+                                                    *self.variadic.values()]) + "\n"
 
     def cdef(self) -> str:
         return self.cdef_types() + self.cdef_functions()
@@ -256,6 +272,7 @@ _CPLUSPLUS = re.compile(r"#ifdef __cplusplus\n.*?#endif\n", re.S)
 _INCLUDE = re.compile(r'#include\s+"([^"]+)"')
 _DEFINE_INT = re.compile(r"#define\s+(\w+)\s+(-?(?:0x[0-9A-Fa-f]+|\d+))[uUlL]*\s*$")
 _DEFINE_STR = re.compile(r'#define\s+(\w+)\s+"([^"]*)"\s*$')
+_DEFINE_FUNCTION = re.compile(r"#define\s+(\w+)\(([^()]*)\)\s+(\S.*?)\s*$")
 _STATIC_CONST = re.compile(r"static\s+const\s+(?:int|int32_t|uint32_t)\s+(\w+)\s*=\s*"
                            r"(-?(?:0x[0-9A-Fa-f]+|\d+))[uUlL]*")
 _FUNCTION = re.compile(r"ACL_FUNC_VISIBILITY\s+(?P<ret>[\w\s]+?\**)\s*(?P<name>acl\w+)\s*"
@@ -339,6 +356,11 @@ def _function(statement: str, header: str, api: Api) -> Function:
     name = match["name"]
     params: list[Param] = []
     text = match["params"].strip()
+    variadic = text.endswith("...")
+    if variadic:
+        text = text.removesuffix("...").rstrip().removesuffix(",")
+        if not text or text.endswith(","):
+            raise HeaderError(f"{header}: {name}: '...' needs a named parameter before it")
     if text and text != "void":
         for part in text.split(","):
             found = _PARAM.match(part.strip())
@@ -347,7 +369,7 @@ def _function(statement: str, header: str, api: Api) -> Function:
             ctype = _normalise(found["type"])
             role, kind = _role_and_kind(ctype, api, f"{header}: {name}")
             params.append(Param(found["name"], ctype, role, kind))
-    return Function(name, _normalise(match["ret"]), tuple(params), header)
+    return Function(name, _normalise(match["ret"]), tuple(params), header, variadic)
 
 
 def _typedef(statement: str, header: str, api: Api) -> None:
@@ -393,6 +415,11 @@ def _read(header: str, include_dir: Path, api: Api, seen: set[str]) -> None:
             api.macros.append(define[1])
         elif define := _DEFINE_STR.match(stripped):
             api.strings[define[1]] = define[2]
+        elif define := _DEFINE_FUNCTION.match(stripped):
+            api.function_macros[define[1]] = stripped
+        if stripped.endswith("\\"):
+            raise HeaderError(f"{header}: a preprocessor line continues with '\\' (keep it "
+                              f"on one line): {stripped[:80]!r}")
     for statement in _statements("\n".join(body)):
         if statement.startswith("typedef"):
             _typedef(statement, header, api)
@@ -401,9 +428,9 @@ def _read(header: str, include_dir: Path, api: Api, seen: set[str]) -> None:
             api.statics.append(constant[1])
         elif statement.startswith("ACL_FUNC_VISIBILITY"):
             function = _function(statement, header, api)
-            if function.name in api.functions:
+            if function.name in api.functions or function.name in api.variadic:
                 raise HeaderError(f"{header}: {function.name} is declared twice")
-            api.functions[function.name] = function
+            (api.variadic if function.variadic else api.functions)[function.name] = function
         else:
             raise HeaderError(f"{header}: cannot read the statement {statement!r}")
 

@@ -175,3 +175,52 @@ def test_every_name_the_official_sample_uses_is_declared():
     declared = (set(API.functions) | set(API.constants) | set(API.enums) | API.opaque
                 | API.pointers | API.scalars | API.structs)
     assert sorted(SAMPLE_NAMES - declared) == []
+
+
+def test_the_variadic_aclapplog_and_its_macro_are_read_apart_from_the_pyacl_functions():
+    """aclAppLog (acl_base.h, as hicann/runtime acl_base_rt.h declares it) is read with its
+    ``...``, kept out of the functions with a pyACL form (no Python implementation, no binding:
+    acl.app_log stays in NO_C_COUNTERPART), and in the cdef a binding reads; ACL_APP_LOG is
+    a function-like macro, aclLogLevel an enum with CANN's values."""
+    function = API.variadic["aclAppLog"]
+    assert function.declaration() == (
+        "void aclAppLog(aclLogLevel logLevel, const char *func, const char *file, "
+        "uint32_t line, const char *fmt, ...);")
+    assert "aclAppLog" not in API.functions and API.by_pyacl("acl.app_log") is None
+    assert "acl.app_log" in prototypes.NO_C_COUNTERPART
+    assert API.enums["aclLogLevel"] == {"ACL_DEBUG": 0, "ACL_INFO": 1, "ACL_WARNING": 2,
+                                        "ACL_ERROR": 3}
+    assert API.function_macros["ACL_APP_LOG"].endswith(
+        "aclAppLog(level, __FUNCTION__, __FILE__, __LINE__, fmt, ##__VA_ARGS__)")
+    assert function.declaration() in API.cdef_functions().splitlines()
+    ffi = cffi.FFI()
+    ffi.cdef(API.cdef())
+    assert ffi.typeof("void(*)(aclLogLevel, const char *, const char *, uint32_t, "
+                      "const char *, ...)").ellipsis
+
+
+def test_the_variadic_parameters_and_continued_macros_are_checked(tmp_path):
+    (tmp_path / "acl").mkdir()
+    header = tmp_path / "acl" / "acl.h"
+    header.write_text("ACL_FUNC_VISIBILITY void aclLog(const char *fmt, ...);\n")
+    assert read_headers(tmp_path).variadic["aclLog"].params[0].kind == "string"
+    header.write_text("ACL_FUNC_VISIBILITY void aclLog(...);\n")
+    with pytest.raises(HeaderError, match="'...' needs a named parameter"):
+        read_headers(tmp_path)
+    header.write_text("#define ACL_LOG(fmt, ...) \\\n    aclLog(fmt, ##__VA_ARGS__)\n")
+    with pytest.raises(HeaderError, match="continues with"):
+        read_headers(tmp_path)
+
+
+# The application-log names an official C++ inference sample uses (Ascend/samples
+# cplusplus/level2_simple_inference/2_object_detection/YOLOV3_carColor_sample/inc/
+# AclLiteUtils.h: its ACLLITE_LOG_* macros call aclAppLog directly) and the macro CANN's
+# aclAppLog documentation recommends.
+LOG_NAMES = frozenset({"aclAppLog", "ACL_ERROR", "ACL_INFO", "ACL_WARNING", "ACL_DEBUG",
+                       "ACL_APP_LOG", "aclLogLevel"})
+
+
+def test_the_log_names_applications_use_are_declared():
+    declared = (set(API.variadic) | set(API.function_macros) | set(API.constants)
+                | set(API.enums))
+    assert sorted(LOG_NAMES - declared) == []

@@ -47,7 +47,8 @@ def raw_files(reference: Path, out: Path) -> list[str]:
 
 def test_the_build_has_every_declared_function_and_the_headers(simlib):
     library = ctypes.CDLL(str(simlib.library))  # loading runs no Python: nothing is called
-    missing = [name for name in prototypes.load().functions if not hasattr(library, name)]
+    api = prototypes.load()
+    missing = [name for name in [*api.functions, *api.variadic] if not hasattr(library, name)]
     assert missing == []
     shipped = {path.name: path.read_bytes() for path in prototypes.header_files()}
     copied = {path.name: path.read_bytes() for path in (simlib.include / "acl").glob("*.h")}
@@ -415,3 +416,33 @@ def test_c_callbacks_run_on_the_thread_that_processes_reports(simlib, compile_c,
         "init 0", "set device 0", "create stream 0", "subscribe 0", "launch 0", "launch 0",
         "launch NULL 100000", "synchronize 0", "calls 2, on the reporting thread 2",
         "unsubscribe 0", "destroy stream 0", "reset 0", "finalize 0"]
+
+
+def test_acl_app_log_links_runs_and_keeps_nothing(simlib, compile_c, tmp_path):
+    """ACL_APP_LOG / aclAppLog (acl_base.h): the library exports aclAppLog in plain C that
+    ignores its arguments, as the simulator's acl.app_log keeps no log — the program links,
+    returns normally, aclInit and aclFinalize still answer 0, no message appears anywhere, a
+    format is never read (missing arguments, NULL), and logging alone starts no Python (with
+    a broken numpy first on PYTHONPATH a start would print the "cannot start" line)."""
+    program = compile_c(simlib, PROGRAMS / "app_log.c", tmp_path / "app_log")
+    result = run_program(program)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == ["aclInit 0", "aclFinalize 0", "done"]
+    (tmp_path / "broken" / "numpy").mkdir(parents=True)
+    (tmp_path / "broken" / "numpy" / "__init__.py").write_text(
+        'raise ImportError("numpy is broken here")\n')
+    alone = run_program(program, "only", PYTHONPATH=str(tmp_path / "broken"))
+    assert (alone.returncode, alone.stdout, alone.stderr) == (0, "logged only\n", "")
+
+
+def test_a_variadic_declaration_without_a_c_definition_stops_the_build():
+    """A variadic function cannot be an ``extern "Python"`` wrapper: one the builder has no C
+    definition for (build.IN_C) is a BuildError, not a library that lacks it."""
+    api = prototypes.load()
+    log = api.variadic["aclAppLog"]
+    other = prototypes.Api(variadic={"aclOtherLog": prototypes.Function(
+        "aclOtherLog", log.returns, log.params, log.header, variadic=True)})
+    with pytest.raises(builder.BuildError, match="no C definition for the variadic aclOtherLog"):
+        builder.wrappers(other)
+    assert "void aclAppLog(aclLogLevel logLevel, const char *func, const char *file, " \
+        "uint32_t line, const char *fmt, ...)\n{" in builder.wrappers(api)

@@ -7,7 +7,8 @@ site-packages and this package are found), or uses the interpreter of a process 
 runs Python; then exports.py's implementations answer, on
 ``pytest_acl.sim.default_simulator()`` — configured by ``PYTEST_ACL_SIM_*`` as usual. Each
 export is a C wrapper that refuses the call when Python or the exports could not be set up
-(see ``_PREAMBLE``), so a broken library never answers ACL_SUCCESS by accident.
+(see ``_PREAMBLE``), so a broken library never answers ACL_SUCCESS by accident. The
+variadic functions (aclAppLog) are plain C instead (:data:`IN_C`), needing no Python.
 
 ``build(out)`` writes ``out/lib/libascendcl.so`` and ``out/include/acl/*.h``. The compile
 runs in a child process (setuptools, the compiler's output) in a temporary directory under
@@ -303,9 +304,31 @@ def _signature(function: prototypes.Function, name: str) -> str:
     return function.declaration()[:-1].replace(f"{function.name}(", f"{name}(", 1)
 
 
+# The variadic functions the headers declare (prototypes.Api.variadic), defined in plain C:
+# cffi's ``extern "Python"`` cannot take ``...``, and these need no simulator. aclAppLog: the
+# simulator keeps no application log (its pyACL acl.app_log: "the message goes nowhere"), so
+# the call is accepted and its arguments are ignored — the format is never read, so any
+# format and arguments (or NULL) are safe, and logging before aclInit starts no Python.
+IN_C = {
+    "aclAppLog": """{
+    (void)logLevel;
+    (void)func;
+    (void)file;
+    (void)line;
+    (void)fmt;
+}
+""",
+}
+
+
 def wrappers(api: prototypes.Api) -> str:
-    """The exported C functions: each checks readiness, then calls its implementation."""
-    chunks = []
+    """The exported C functions: each checks readiness, then calls its implementation; the
+    variadic ones are defined in C (:data:`IN_C`)."""
+    unknown = sorted(set(api.variadic) - set(IN_C))
+    if unknown:
+        raise BuildError(f"no C definition for the variadic {', '.join(unknown)} (build.IN_C)")
+    chunks = [f"{_signature(function, function.name)}\n{IN_C[function.name]}"
+              for function in api.variadic.values()]
     for function in api.functions.values():
         implementation = IMPLEMENTATION + function.name
         arguments = ", ".join(p.name for p in function.params)

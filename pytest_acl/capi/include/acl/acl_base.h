@@ -8,7 +8,9 @@
  *   - reference/acl-api.md §1.4 (data buffers), §1.6 (types), §3 (error codes), of
  *     hicann/runtime include/external/acl/acl_base_rt.h and hicann/ge
  *     inc/external/acl/acl_base_mdl.h (tensor descriptors);
- *   - pytest_acl/constants.py (the same values; tests/capi/test_headers.py keeps them equal).
+ *   - pytest_acl/constants.py (the same values; tests/capi/test_headers.py keeps them equal);
+ *   - hicann/runtime include/external/acl/acl_base_rt.h (commit 31e824c95ed2) for aclLogLevel,
+ *     aclAppLog and ACL_APP_LOG, declared as there.
  * CANN splits these over acl_base_rt.h, acl_base_mdl.h and the error_codes headers; here they are one
  * file, included by acl_rt.h and acl_mdl.h as CANN's acl_base.h is.
  */
@@ -224,6 +226,14 @@ typedef enum {
     ACL_FORMAT_NCL = 47
 } aclFormat;
 
+/* aclLogLevel (hicann/runtime include/external/acl/acl_base_rt.h): aclAppLog's levels. */
+typedef enum {
+    ACL_DEBUG = 0,
+    ACL_INFO = 1,
+    ACL_WARNING = 2,
+    ACL_ERROR = 3
+} aclLogLevel;
+
 /* Data buffers (acl-api.md §1.4): a buffer only describes memory; destroying it frees
  * nothing. aclGetDataBufferSize is the deprecated 32-bit form of aclGetDataBufferSizeV2. */
 ACL_FUNC_VISIBILITY aclDataBuffer *aclCreateDataBuffer(void *data, size_t size);
@@ -235,6 +245,13 @@ ACL_FUNC_VISIBILITY size_t aclGetDataBufferSizeV2(const aclDataBuffer *dataBuffe
 
 /* Bytes per element of a data type; 0 for one without a fixed size (acl_base_rt.h). */
 ACL_FUNC_VISIBILITY size_t aclDataTypeSize(aclDataType dataType);
+
+/* An application log line, printf-style, usually through ACL_APP_LOG below
+ * (hicann/runtime include/external/acl/acl_base_rt.h). The simulator keeps no application
+ * log (as its pyACL acl.app_log): the library's aclAppLog is plain C that needs no Python,
+ * formats nothing and returns — the message goes nowhere. */
+ACL_FUNC_VISIBILITY void aclAppLog(aclLogLevel logLevel, const char *func, const char *file, uint32_t line,
+                                   const char *fmt, ...);
 
 /* Tensor descriptors (hicann/ge inc/external/acl/acl_base_mdl.h). */
 ACL_FUNC_VISIBILITY aclTensorDesc *aclCreateTensorDesc(aclDataType dataType, int numDims, const int64_t *dims,
@@ -248,6 +265,9 @@ ACL_FUNC_VISIBILITY aclError aclGetTensorDescDimV2(const aclTensorDesc *desc, si
 
 /* The SoC name; NULL before aclInit (acl_base_rt.h). */
 ACL_FUNC_VISIBILITY const char *aclrtGetSocName();
+
+/* aclAppLog with the caller's function, file and line (acl_base_rt.h, as there, on one line). */
+#define ACL_APP_LOG(level, fmt, ...) aclAppLog(level, __FUNCTION__, __FILE__, __LINE__, fmt, ##__VA_ARGS__)
 
 #ifdef __cplusplus
 }
