@@ -170,9 +170,10 @@ def _xdist_option(pytest_args: list[str]) -> str | None:
         if argument == "--":
             return None
         name = argument.split("=", 1)[0]
-        if name in _XDIST_OPTIONS or (argument.startswith("-n") and argument[2:].isalnum()
-                                      and not argument.startswith("--")):
-            return name if name in _XDIST_OPTIONS else "-n"
+        if name in _XDIST_OPTIONS:
+            return name
+        if argument.startswith("-n") and argument[2:].isalnum():  # -n2, -nauto
+            return "-n"
     return None
 
 
